@@ -1,0 +1,1 @@
+"""Calibration against observed data and global sensitivity analysis (issues 8 and 9)."""

@@ -1,0 +1,244 @@
+"""Indicators: daily counts, annual rates, neighbourhood tables and the run's summary.
+
+The model keeps **true**, **reported** and **recorded** crime apart at every level. Daily
+counts are written once a day into a preallocated array (and collected by Mesa's
+`DataCollector` as model reporters); everything that needs a year of data (crime
+concentration, repeat victimisation, rates per 100,000) is computed from accumulators at the
+end of each model year. All computations are numpy over residents or blocks: no per-agent
+reporters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simulation.params import AGE_BANDS, CRIME_TYPES
+
+if TYPE_CHECKING:
+    from simulation.model import CityModel
+
+LEVELS = ("true", "reported", "recorded")
+DAILY_COLUMNS: tuple[str, ...] = (
+    *(f"{level}_{crime}" for level in LEVELS for crime in CRIME_TYPES),
+    "attempts", "deterred", "blocked", "arrests", "arrests_on_scene", "custody",
+    "police_visits", "victims", "births", "deaths",
+)
+"""Columns of the daily indicator table, in order."""
+COLUMN = {name: index for index, name in enumerate(DAILY_COLUMNS)}
+PER_100K = 100_000
+TOP_SHARE = 0.05
+
+
+def crime_concentration(crimes_by_block: np.ndarray) -> tuple[float, float]:
+    """Share of crime in the top 5% of blocks, and the share of blocks holding half of all crime.
+
+    The second number is the law-of-concentration statistic of Weisburd (2015): the smallest
+    share of blocks that together hold 50% of the crime. Both are NaN without crime.
+    """
+    total = crimes_by_block.sum()
+    if total <= 0:
+        return float("nan"), float("nan")
+    ordered = np.sort(crimes_by_block)[::-1]
+    cumulative = np.cumsum(ordered) / total
+    top = max(1, int(round(TOP_SHARE * len(ordered))))
+    half = int(np.searchsorted(cumulative, 0.5)) + 1
+    return float(cumulative[top - 1]), half / len(ordered)
+
+
+def repeat_victimisation(victimisations: np.ndarray) -> tuple[float, float]:
+    """Share of victimisations suffered by repeat victims, observed and expected by chance.
+
+    By chance (each victimisation falling on a resident at random, V over N residents) the
+    victim of a given victimisation has at least one other with probability 1 - exp(-V/N).
+    """
+    total = victimisations.sum()
+    if total <= 0:
+        return float("nan"), float("nan")
+    repeats = victimisations[victimisations >= 2].sum()
+    return float(repeats / total), float(1.0 - np.exp(-total / len(victimisations)))
+
+
+def offending_concentration(offences: np.ndarray, share: float = 0.06) -> float:
+    """Share of all offences committed by the most active ``share`` of residents (S5)."""
+    total = offences.sum()
+    if total <= 0:
+        return float("nan")
+    top = max(1, int(round(share * len(offences))))
+    return float(np.sort(offences)[::-1][:top].sum() / total)
+
+
+@dataclass
+class IndicatorLog:
+    """Accumulators of the model's indicators."""
+
+    days: int
+    blocks: int
+    neighbourhoods: int
+    daily: np.ndarray = field(init=False)
+    today: np.ndarray = field(init=False)
+    crimes_by_block_year: np.ndarray = field(init=False)
+    crimes_by_block_total: np.ndarray = field(init=False)
+    neighbourhood_counts: dict[str, np.ndarray] = field(init=False)
+    offences_by_age: np.ndarray = field(init=False)
+    person_days_by_age: np.ndarray = field(init=False)
+    annual: list[dict[str, float]] = field(default_factory=list)
+    year_start_day: int = 0
+
+    def __post_init__(self) -> None:
+        self.daily = np.zeros((self.days, len(DAILY_COLUMNS)))
+        self.today = np.zeros(len(DAILY_COLUMNS))
+        self.crimes_by_block_year = np.zeros(self.blocks, dtype=np.int64)
+        self.crimes_by_block_total = np.zeros(self.blocks, dtype=np.int64)
+        shape = (self.neighbourhoods, len(CRIME_TYPES))
+        self.neighbourhood_counts = {
+            "true_at": np.zeros(shape, dtype=np.int64),
+            "recorded_at": np.zeros(shape, dtype=np.int64),
+            "victims_living": np.zeros(shape, dtype=np.int64),
+            "offences_by_residents": np.zeros(shape, dtype=np.int64),
+            "arrests_of_residents": np.zeros(self.neighbourhoods, dtype=np.int64),
+            "police_visits": np.zeros(self.neighbourhoods, dtype=np.int64),
+        }
+        self.offences_by_age = np.zeros(len(AGE_BANDS), dtype=np.int64)
+        self.person_days_by_age = np.zeros(len(AGE_BANDS))
+
+    def add(self, column: str, value: float) -> None:
+        self.today[COLUMN[column]] += value
+
+    def add_crimes(self, level: str, crime_types: np.ndarray) -> None:
+        start = COLUMN[f"{level}_{CRIME_TYPES[0]}"]
+        self.today[start:start + len(CRIME_TYPES)] += np.bincount(crime_types, minlength=len(CRIME_TYPES))
+
+    def close_day(self, day: int) -> None:
+        self.daily[day] = self.today
+        self.today[:] = 0.0
+
+    def close_year(self, model: CityModel, day: int) -> None:
+        """Compute the annual row for days [year_start_day, day] and reset the year's counters."""
+        population = model.population
+        period = self.daily[self.year_start_day:day + 1]
+        days = len(period)
+        residents = population.size
+        per_100k_year = PER_100K / residents * 365 / days
+        totals = dict(zip(DAILY_COLUMNS, period.sum(axis=0)))
+        true_total = sum(totals[f"true_{c}"] for c in CRIME_TYPES)
+        reported_total = sum(totals[f"reported_{c}"] for c in CRIME_TYPES)
+        recorded_total = sum(totals[f"recorded_{c}"] for c in CRIME_TYPES)
+        top5, half = crime_concentration(self.crimes_by_block_year)
+        repeat, chance = repeat_victimisation(population.victimisations_year)
+        poorest, richest = victimisation_by_wealth(model)
+        row = {
+            "year": len(self.annual) + 1,
+            "days": days,
+            "residents": residents,
+            "true_crimes": true_total,
+            "reported_crimes": reported_total,
+            "recorded_crimes": recorded_total,
+            **{f"{level}_{c}": totals[f"{level}_{c}"] for level in LEVELS for c in CRIME_TYPES},
+            "true_crime_rate": true_total * per_100k_year,
+            "recorded_crime_rate": recorded_total * per_100k_year,
+            "homicide_rate": totals["true_homicide"] * per_100k_year,
+            "reporting_rate": reported_total / true_total if true_total else np.nan,
+            "dark_figure": 1 - recorded_total / true_total if true_total else np.nan,
+            "arrests": totals["arrests"],
+            "arrest_rate": totals["arrests"] * per_100k_year,
+            "arrests_per_recorded_crime": totals["arrests"] / recorded_total if recorded_total else np.nan,
+            "custody_per_100k": period[:, COLUMN["custody"]].mean() / residents * PER_100K,
+            "share_crime_top5_blocks": top5,
+            "share_blocks_half_crime": half,
+            "repeat_victimisation_share": repeat,
+            "repeat_victimisation_chance": chance,
+            "victimisation_poorest_quartile": poorest,
+            "victimisation_richest_quartile": richest,
+            "victimisation_gap": poorest / richest if richest else np.nan,
+            "births": totals["births"],
+            "deaths": totals["deaths"],
+        }
+        self.annual.append(row)
+        self.crimes_by_block_year[:] = 0
+        population.victimisations_year[:] = 0
+        self.year_start_day = day + 1
+
+
+def victimisation_by_wealth(model: CityModel) -> tuple[float, float]:
+    """Victimisations per 1,000 residents this year in the poorest and richest quarter of
+    neighbourhoods (by SES)."""
+    population = model.population
+    per_neighbourhood = np.bincount(population.neighbourhood, weights=population.victimisations_year,
+                                    minlength=model.city.neighbourhoods)
+    residents = np.diff(population.neighbourhood_start)
+    order = np.argsort(model.city.neighbourhood_ses, kind="stable")
+    quarter = max(1, len(order) // 4)
+    poorest, richest = order[:quarter], order[-quarter:]
+    rate = lambda ids: 1000 * per_neighbourhood[ids].sum() / max(residents[ids].sum(), 1)  # noqa: E731
+    return float(rate(poorest)), float(rate(richest))
+
+
+def neighbourhood_table(model: CityModel) -> pd.DataFrame:
+    """One row per neighbourhood: who lives there, what happened there, over the whole run."""
+    city, population, log = model.city, model.population, model.indicators
+    days = max(model.steps, 1)
+    residents = np.diff(population.neighbourhood_start)
+    years = days / 365
+    table = pd.DataFrame({
+        "neighbourhood": np.arange(city.neighbourhoods),
+        "ses": city.neighbourhood_ses,
+        "density": city.neighbourhood_density,
+        "residents": residents,
+        "blocks": np.bincount(city.neighbourhood, minlength=city.neighbourhoods),
+        "mean_trust": np.bincount(population.neighbourhood, weights=population.trust,
+                                  minlength=city.neighbourhoods) / np.maximum(residents, 1),
+    })
+    counts = log.neighbourhood_counts
+    for index, crime in enumerate(CRIME_TYPES):
+        table[f"true_{crime}"] = counts["true_at"][:, index]
+        table[f"recorded_{crime}"] = counts["recorded_at"][:, index]
+    table["true_crimes"] = counts["true_at"].sum(axis=1)
+    table["recorded_crimes"] = counts["recorded_at"].sum(axis=1)
+    table["victimisations"] = counts["victims_living"].sum(axis=1)
+    table["victimisation_rate"] = 1000 * table["victimisations"] / np.maximum(residents, 1) / years
+    table["offences_by_residents"] = counts["offences_by_residents"].sum(axis=1)
+    table["arrests_of_residents"] = counts["arrests_of_residents"]
+    table["police_visits"] = counts["police_visits"]
+    return table
+
+
+def age_profile(log: IndicatorLog) -> pd.DataFrame:
+    """Offences per 1,000 person-years by the offender's 5-year age band (S4)."""
+    person_years = log.person_days_by_age / 365
+    rate = np.divide(1000 * log.offences_by_age, person_years,
+                     out=np.zeros(len(AGE_BANDS)), where=person_years > 0)
+    return pd.DataFrame({"age_band": AGE_BANDS, "person_years": person_years,
+                         "offences": log.offences_by_age, "offence_rate": rate})
+
+
+def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[str, float]:
+    """Headline numbers of a run: annual indicators averaged over the run's years."""
+    weights = annual["days"] / annual["days"].sum()
+    mean = lambda column: float(np.nansum(annual[column] * weights))  # noqa: E731
+    top5, half = crime_concentration(model.indicators.crimes_by_block_total)
+    peak = ages.loc[ages["offence_rate"].idxmax(), "age_band"] if ages["offences"].sum() else ""
+    return {
+        "days": int(model.steps),
+        "residents": int(model.population.size),
+        "true_crime_rate": mean("true_crime_rate"),
+        "recorded_crime_rate": mean("recorded_crime_rate"),
+        "homicide_rate": mean("homicide_rate"),
+        "reporting_rate": mean("reporting_rate"),
+        "dark_figure": mean("dark_figure"),
+        "arrest_rate": mean("arrest_rate"),
+        "arrests_per_recorded_crime": mean("arrests_per_recorded_crime"),
+        "custody_per_100k": mean("custody_per_100k"),
+        "share_crime_top5_blocks": mean("share_crime_top5_blocks"),
+        "share_blocks_half_crime": mean("share_blocks_half_crime"),
+        "share_crime_top5_blocks_whole_run": top5,
+        "share_blocks_half_crime_whole_run": half,
+        "repeat_victimisation_share": mean("repeat_victimisation_share"),
+        "repeat_victimisation_chance": mean("repeat_victimisation_chance"),
+        "victimisation_gap": mean("victimisation_gap"),
+        "offences_by_top_6pct": offending_concentration(model.population.offences),
+        "peak_offending_age_band": peak,
+    }

@@ -1,0 +1,364 @@
+"""CityModel: an agent-based city for testing public-security policy (one step = one day).
+
+The model combines the crime-pattern dynamics of Short et al. (2008) with routine-activity and
+rational-choice offending (Cohen & Felson 1979; Nagin 2013), police patrol as guardianship,
+and the reporting process that separates true from recorded crime. Residents are a
+structure of numpy arrays (`simulation.population`); police units are Mesa agents
+(`simulation.policing`). Every random draw comes from ``self.rng``.
+
+The day, in the order docs/ODD.md describes it:
+
+1. residents' monthly refresh (ages, school and jobs, motivation, informal guardians) and the
+   yearly demography;
+2. releases from custody;
+3. police patrol;
+4. street offending: attempts, deterrence, target choice, guardianship, crime type, victims,
+   reporting, recording, arrests, learning;
+5. domestic violence in households;
+6. the opportunity field and the police's recorded-crime map are updated;
+7. the day's indicators are collected.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from mesa.datacollection import DataCollector
+from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
+
+from simulation import offending
+from simulation.city import City, build_city
+from simulation.indicators import DAILY_COLUMNS, IndicatorLog
+from simulation.offending import DOMESTIC, HOMICIDE, PROPERTY
+from simulation.params import AGE_BANDS, CRIME_TYPES, Parameters
+from simulation.policing import PoliceUnit, patrol_units
+from simulation.population import (
+    DAYS_PER_YEAR,
+    WORKING_AGES,
+    Population,
+    Status,
+    annual_demography,
+    build_population,
+    rebirth,
+    update_labour_and_school,
+)
+
+DAYS_PER_MONTH = 30
+BUSINESS = -1
+"""Victim id of a crime against a business rather than a resident."""
+
+
+class CityModel(mesa.Model):
+    """A city of blocks, residents, police units; one step is one day.
+
+    Args:
+        params: the parameter tree (defaults if omitted).
+        rng: seed, `numpy.random.SeedSequence` or Generator for all randomness.
+        days: capacity of the daily indicator table (defaults to the parameters' horizon).
+    """
+
+    def __init__(self, params: Parameters | None = None, rng=None, days: int | None = None) -> None:
+        super().__init__(rng=rng)
+        self.params = params = params or Parameters()
+        self.horizon = days if days is not None else params.days
+        self.city: City = build_city(params.city, self.rng)
+        self.grid = OrthogonalVonNeumannGrid(self.city.grid_shape, torus=False, random=self.random)
+        self._create_layers()
+        self.population: Population = build_population(
+            params.population, self.city, params.offending.initial_perceived_risk, self.rng)
+        self.sector_blocks = [np.flatnonzero(self.city.neighbourhood == n)
+                              for n in range(self.city.neighbourhoods)]
+        self._create_police()
+        self.crime_types = offending.crime_type_table(params.offending)
+        self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
+        self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
+        self.custody_ids = np.empty(0, dtype=np.int64)
+        self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
+                                       neighbourhoods=self.city.neighbourhoods)
+        self.retired_offences: list[np.ndarray] = []
+        self.datacollector = DataCollector(model_reporters={
+            name: (lambda model, index=index: model.indicators.today[index])
+            for index, name in enumerate(DAILY_COLUMNS)
+        })
+        self.refresh_residents(day=0)
+
+    # ----------------------------------------------------------------------------------------
+    # Set-up
+    # ----------------------------------------------------------------------------------------
+
+    def _create_layers(self) -> None:
+        """Block fields as Mesa property layers; the model works on flat views of their data."""
+        shape = self.city.grid_shape
+        layers = {
+            "base_attractiveness": self.city.base_attractiveness(self.params.opportunity),
+            "dynamic_attractiveness": np.zeros(self.city.cells),
+            "attractiveness": np.zeros(self.city.cells),
+            "informal_guardianship": np.zeros(self.city.cells),
+            "police_visits": np.zeros(self.city.cells),
+            "recorded_crime": np.zeros(self.city.cells),
+            "crime": np.zeros(self.city.cells),
+            "disorder": self.city.disorder,
+            "lighting": self.city.lighting,
+        }
+        for name, values in layers.items():
+            layer = PropertyLayer(name, shape, default_value=0.0, dtype=float)
+            layer.data[:] = values.reshape(shape)
+            self.grid.add_property_layer(layer)
+        views = {name: self.grid._mesa_property_layers[name].data.reshape(-1) for name in layers}
+        self.base_attractiveness = views["base_attractiveness"]
+        self.dynamic_attractiveness = self.grid._mesa_property_layers["dynamic_attractiveness"].data
+        self.attractiveness = views["attractiveness"]
+        self.informal_guardianship = views["informal_guardianship"]
+        self.police_visits = views["police_visits"]
+        self.recorded_recent = views["recorded_crime"]
+        self.recent_crime = views["crime"]
+        np.add(self.base_attractiveness, 0.0, out=self.attractiveness)
+
+    def _create_police(self) -> None:
+        units = patrol_units(self.params.police, self.params.population.residents)
+        residents = np.diff(self.population.neighbourhood_start)
+        # Sectors in order of population, so the largest neighbourhoods get units first.
+        order = np.argsort(-residents, kind="stable")
+        for index in range(units):
+            PoliceUnit(self, sector=int(order[index % len(order)]), strategy=self.params.police.strategy)
+
+    # ----------------------------------------------------------------------------------------
+    # The day
+    # ----------------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One day of the city, phase by phase."""
+        day = self.steps - 1
+        if day > 0 and day % DAYS_PER_MONTH == 0:
+            self.refresh_residents(day)
+        self.release_from_custody(day)
+        self.police_visits[:] = 0.0
+        self.agents_by_type[PoliceUnit].shuffle_do("patrol")
+        self.commit_offences(day)
+        self.commit_domestic_violence(day)
+        self.update_opportunity()
+        self.collect(day)
+
+    def refresh_residents(self, day: int) -> None:
+        """Monthly: ages, school and jobs, motivation, informal guardians, exposure; yearly demography."""
+        population, params = self.population, self.params
+        population.refresh_ages(day)
+        if day > 0:
+            update_labour_and_school(population, params.population, self.rng)
+        if day > 0 and day % DAYS_PER_YEAR < DAYS_PER_MONTH:
+            deaths_before = population.deaths
+            newborn = annual_demography(population, params.population, day, self.rng)
+            self._reset_newborn(newborn)
+            self.indicators.add("births", len(newborn))
+            self.indicators.add("deaths", population.deaths - deaths_before)
+        free = population.status == Status.FREE
+        unemployed = self.working_age_unemployed()
+        self.motivation_cumsum = np.cumsum(offending.motivation(
+            population.propensity, population.age, unemployed, population.dropped_out,
+            params.offending) * free)
+        self.domestic_cumsum = np.cumsum(self.domestic_weights() * free)
+        self.exposure_cumsum = np.cumsum(population.exposure * free)
+        at_home = np.where(unemployed | ~self.working_age(), 1.0, params.reporting.at_home_share)
+        guardians = np.bincount(population.home_cell, weights=at_home * free, minlength=self.city.cells)
+        self.informal_guardianship[:] = 1.0 - (1.0 - params.reporting.informal_guardianship) ** guardians
+        bands = np.minimum(population.age // 5, len(AGE_BANDS) - 1).astype(np.int64)
+        remaining = min(DAYS_PER_MONTH, self.horizon - day)
+        self.indicators.person_days_by_age += np.bincount(bands, minlength=len(AGE_BANDS)) * remaining
+
+    def working_age(self) -> np.ndarray:
+        age = self.population.age
+        return (age >= WORKING_AGES[0]) & (age < WORKING_AGES[1]) & ~self.population.in_school
+
+    def working_age_unemployed(self) -> np.ndarray:
+        return self.working_age() & ~self.population.employed
+
+    def domestic_weights(self) -> np.ndarray:
+        """Domestic-violence hazard weight of each resident: men living with an adult woman.
+
+        weight = propensity x (1 + strain_unemployed x unemployed) for such men, else 0.
+        """
+        population = self.population
+        adult = population.age >= 18
+        adult_women = np.bincount(population.household, weights=adult & ~population.male,
+                                  minlength=len(population.household_size))
+        eligible = adult & population.male & (adult_women[population.household] > 0)
+        strain = 1.0 + self.params.offending.strain_unemployed * self.working_age_unemployed()
+        return population.propensity * strain * eligible
+
+    def _reset_newborn(self, ids: np.ndarray) -> None:
+        offences = self.population.offences[ids]
+        self.retired_offences.append(offences[offences > 0].copy())
+        self.population.perceived_risk[ids] = self.params.offending.initial_perceived_risk
+
+    def release_from_custody(self, day: int) -> None:
+        """Residents whose custody spell ends today go free."""
+        if len(self.custody_ids) == 0:
+            return
+        population = self.population
+        done = population.status_until[self.custody_ids] <= day
+        released = self.custody_ids[done]
+        population.status[released] = Status.FREE
+        self.custody_ids = self.custody_ids[~done]
+
+    def commit_offences(self, day: int) -> None:
+        """Street offending: attempts -> deterrence -> target -> guardians -> crime, victims, arrests."""
+        params, population, rng, log = self.params, self.population, self.rng, self.indicators
+        rate = params.offending.attempt_rate / DAYS_PER_YEAR * self.motivation_cumsum[-1]
+        candidates = offending.draw_weighted(self.motivation_cumsum, rng.poisson(rate), rng)
+        free = population.status[candidates] == Status.FREE
+        go = rng.random(len(candidates)) < offending.go_ahead_probability(
+            population.perceived_risk[candidates], params.offending.deterrence_exponent)
+        attempting = candidates[free & go]
+        log.add("attempts", len(candidates))
+        log.add("deterred", int((free & ~go).sum()))
+
+        targets = offending.choose_targets(population.home_cell[attempting], self.attractiveness,
+                                           self.city, params.offending, rng)
+        block = offending.guardian_block_probability(
+            self.police_visits[targets], self.informal_guardianship[targets], params.police.guardianship)
+        blocked = rng.random(len(targets)) < block
+        happens = ~blocked & (rng.random(len(targets)) < 1.0 - np.exp(-self.attractiveness[targets]))
+        log.add("blocked", int(blocked.sum()))
+        offenders, targets = attempting[happens], targets[happens]
+        crime = offending.draw_crime_types(self.city.land_use[targets], self.crime_types,
+                                           params.offending.lethality, rng)
+        victims = self.choose_victims(targets, crime)
+        witnessed = self.police_visits[targets] > 0
+        self.process_crimes(day, offenders, victims, targets, crime, witnessed)
+        crimes_here = np.bincount(targets, minlength=self.city.cells)
+        self._street_crimes_today = crimes_here
+
+    def choose_victims(self, targets: np.ndarray, crime: np.ndarray) -> np.ndarray:
+        """Victims: households on the block for property crime at homes, businesses for most
+        property crime at shops and bars, and for violence a resident of the block's
+        neighbourhood weighted by exposure (routine activities)."""
+        population, rng = self.population, self.rng
+        victims = np.full(len(targets), BUSINESS, dtype=np.int64)
+        property_crime = crime == PROPERTY
+        business = (self.city.land_use[targets] != 0) & (
+            rng.random(len(targets)) < self.params.offending.business_victim_share)
+        at_home = property_crime & ~business
+        start = population.block_start[targets[at_home]]
+        count = population.block_start[targets[at_home] + 1] - start
+        has_residents = count > 0
+        chosen = start + np.floor(rng.random(len(start)) * count).astype(np.int64)
+        victims[at_home] = np.where(has_residents, chosen, BUSINESS)
+        # Violence, and property crime at a block where nobody lives: someone passing through.
+        street = ~property_crime
+        street[np.flatnonzero(at_home)[~has_residents]] = True
+        if street.any():
+            neighbourhood = self.city.neighbourhood[targets[street]]
+            low = population.neighbourhood_start[neighbourhood]
+            high = population.neighbourhood_start[neighbourhood + 1]
+            cumulative = self.exposure_cumsum
+            before = np.where(low > 0, cumulative[np.maximum(low - 1, 0)], 0.0)
+            draws = before + rng.random(len(low)) * (cumulative[high - 1] - before)
+            picked = np.searchsorted(cumulative, draws, side="right")
+            victims[street] = np.clip(picked, low, high - 1)
+        return victims
+
+    def process_crimes(
+        self, day: int, offenders: np.ndarray, victims: np.ndarray, blocks: np.ndarray,
+        crime: np.ndarray, witnessed: np.ndarray,
+    ) -> None:
+        """Reporting, recording, arrests, custody, learning and the indicators of today's crimes."""
+        params, population, rng, log = self.params, self.population, self.rng, self.indicators
+        count = len(offenders)
+        if count == 0:
+            return
+        is_resident = victims != BUSINESS
+        trust = np.where(is_resident, population.trust[np.maximum(victims, 0)],
+                         params.population.trust_mean)
+        base = np.clip(self.report_base[crime], 1e-9, 1 - 1e-9)
+        logit = np.log(base / (1 - base)) + params.reporting.trust_effect * (trust - params.population.trust_mean)
+        report_probability = np.where(self.report_base[crime] >= 1.0, 1.0, 1.0 / (1.0 + np.exp(-logit)))
+        reported = rng.random(count) < report_probability
+        recorded = witnessed | (reported & (rng.random(count) < params.reporting.recording_probability))
+        on_scene = witnessed & (rng.random(count) < params.police.arrest_on_scene)
+        investigated = recorded & ~on_scene & (rng.random(count) < self.clearance[crime])
+        arrested = on_scene | investigated
+
+        log.add_crimes("true", crime)
+        log.add_crimes("reported", crime[reported])
+        log.add_crimes("recorded", crime[recorded])
+        log.add("arrests", int(arrested.sum()))
+        log.add("arrests_on_scene", int(on_scene.sum()))
+        street = crime != DOMESTIC
+        log.crimes_by_block_year += np.bincount(blocks[street], minlength=self.city.cells)
+        log.crimes_by_block_total += np.bincount(blocks[street], minlength=self.city.cells)
+        neighbourhood = self.city.neighbourhood[blocks]
+        counts = log.neighbourhood_counts
+        np.add.at(counts["true_at"], (neighbourhood, crime), 1)
+        np.add.at(counts["recorded_at"], (neighbourhood[recorded], crime[recorded]), 1)
+        np.add.at(counts["offences_by_residents"], (population.neighbourhood[offenders], crime), 1)
+        np.add.at(counts["arrests_of_residents"], population.neighbourhood[offenders[arrested]], 1)
+        bands = np.minimum(population.age[offenders] // 5, len(AGE_BANDS) - 1).astype(np.int64)
+        log.offences_by_age += np.bincount(bands[street], minlength=len(AGE_BANDS))
+        np.add.at(self.recorded_recent, blocks[recorded & street], 1.0)
+
+        np.add.at(population.offences, offenders, 1)
+        resident_victims = victims[is_resident]
+        np.add.at(population.victimisations, resident_victims, 1)
+        np.add.at(population.victimisations_year, resident_victims, 1)
+        np.add.at(counts["victims_living"], (population.neighbourhood[resident_victims], crime[is_resident]), 1)
+        log.add("victims", len(resident_victims))
+        offending.learn_perceived_risk(population.perceived_risk, population.peers, offenders,
+                                       arrested, params.offending)
+        self.take_into_custody(day, np.unique(offenders[arrested]))
+        killed = np.unique(victims[(crime == HOMICIDE) & is_resident])
+        killed = killed[population.status[killed] == Status.FREE]
+        if len(killed):
+            self._reset_newborn(killed)
+            rebirth(population, killed, params.population, day, rng)
+            population.deaths += len(killed)
+            population.births += len(killed)
+            log.add("deaths", len(killed))
+            log.add("births", len(killed))
+
+    def take_into_custody(self, day: int, arrested: np.ndarray) -> None:
+        """An arrest leads to a custody spell of set length with ``custody_probability``."""
+        population, police = self.population, self.params.police
+        population.arrests[arrested] += 1
+        held = arrested[(self.rng.random(len(arrested)) < police.custody_probability)
+                        & (population.status[arrested] == Status.FREE)]
+        population.status[held] = Status.CUSTODY
+        population.status_until[held] = day + police.custody_days
+        self.custody_ids = np.concatenate([self.custody_ids, held])
+
+    def commit_domestic_violence(self, day: int) -> None:
+        """Domestic violence: men living with an adult woman offend at a household hazard; the
+        victim is an adult woman of the household. No patrol sees it."""
+        params, population, rng = self.params, self.population, self.rng
+        rate = params.offending.domestic_rate / DAYS_PER_YEAR * self.domestic_cumsum[-1]
+        offenders = offending.draw_weighted(self.domestic_cumsum, rng.poisson(rate), rng)
+        offenders = offenders[population.status[offenders] == Status.FREE]
+        if len(offenders) == 0:
+            return
+        victims = np.empty(len(offenders), dtype=np.int64)
+        for index, offender in enumerate(offenders):
+            start = population.household_start[population.household[offender]]
+            members = np.arange(start, start + population.household_size[population.household[offender]])
+            women = members[(population.age[members] >= 18) & ~population.male[members]]
+            victims[index] = women[rng.integers(len(women))] if len(women) else offender
+        crime = np.full(len(offenders), DOMESTIC, dtype=np.int64)
+        self.process_crimes(day, offenders, victims, population.home_cell[offenders], crime,
+                            witnessed=np.zeros(len(offenders), dtype=bool))
+
+    def update_opportunity(self) -> None:
+        """Short et al. (2008) update of B with today's street crimes; A = A0 + B; police map decays."""
+        crimes = self._street_crimes_today.reshape(self.city.grid_shape)
+        offending.update_attractiveness(self.dynamic_attractiveness, crimes, self.params.opportunity)
+        np.add(self.base_attractiveness, self.dynamic_attractiveness.reshape(-1), out=self.attractiveness)
+        self.recorded_recent *= np.exp(-1.0 / self.params.police.hotspot_memory)
+        self.recent_crime *= np.exp(-1.0 / DAYS_PER_MONTH)
+        self.recent_crime += self._street_crimes_today
+
+    def collect(self, day: int) -> None:
+        """Close the day's indicators (and the year's, on its last day)."""
+        log = self.indicators
+        log.add("custody", len(self.custody_ids))
+        log.add("police_visits", float(self.police_visits.sum()))
+        self.datacollector.collect(self)
+        log.close_day(day)
+        if (day + 1) % DAYS_PER_YEAR == 0 or day + 1 == self.horizon:
+            log.close_year(self, day)

@@ -1,0 +1,578 @@
+"""The parameter tree of the city model: every default with its unit, range and source.
+
+One typed, validated tree (pydantic) holds every parameter of `CityModel`. A default carries
+the study or data set it comes from, or the word ``assumption``; the table in docs/ODD.md is
+generated from this module (``crimesim params --markdown``), so nothing else re-declares a
+default.
+
+Overrides use dotted keys (``police.strategy=hotspot``) through `with_overrides`; unknown keys
+and out-of-range values raise one `ParameterError` that names the field and what is valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+
+CRIME_TYPES: tuple[str, ...] = ("property", "robbery", "assault", "homicide", "domestic")
+"""Crime types, in the order used by every per-type array of the model."""
+
+LAND_USES: tuple[str, ...] = ("residential", "commercial", "nightlife")
+"""Land uses of a block, in the order of the city's integer land-use codes."""
+
+AGE_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + ("90+",)
+"""The 5-year age bands of the age pyramid."""
+
+
+class ParameterError(ValueError):
+    """A parameter key or value is invalid; the message names the field and the fix."""
+
+
+def param(
+    default: Any,
+    *,
+    unit: str,
+    source: str,
+    description: str,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+) -> Any:
+    """Declare one parameter: its default, unit, source and valid range."""
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        gt=gt,
+        description=description,
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _per_crime_type(
+    name: str,
+    defaults: Mapping[str, float],
+    *,
+    unit: str,
+    source: str,
+    description: str,
+    ge: float = 0.0,
+    le: float | None = 1.0,
+) -> type[BaseModel]:
+    """A section with one field per crime type (same unit, source and range)."""
+    fields = {
+        crime: (
+            float,
+            param(defaults[crime], unit=unit, source=source, ge=ge, le=le,
+                  description=f"{description}: {crime}"),
+        )
+        for crime in CRIME_TYPES
+    }
+    return create_model(name, __base__=_Section, __doc__=description, **fields)
+
+
+def _per_land_use(
+    name: str,
+    defaults: Mapping[str, float],
+    *,
+    unit: str,
+    source: str,
+    description: str,
+    ge: float = 0.0,
+    le: float | None = None,
+) -> type[BaseModel]:
+    """A section with one field per land use (same unit, source and range)."""
+    fields = {
+        use: (
+            float,
+            param(defaults[use], unit=unit, source=source, ge=ge, le=le,
+                  description=f"{description}: {use}"),
+        )
+        for use in LAND_USES
+    }
+    return create_model(name, __base__=_Section, __doc__=description, **fields)
+
+
+# --------------------------------------------------------------------------------------------
+# City
+# --------------------------------------------------------------------------------------------
+
+
+class CityParams(_Section):
+    """The grid of blocks and its neighbourhoods."""
+
+    width: int = param(100, unit="blocks", ge=8, le=1000, source="assumption (DESIGN: 100 x 100)",
+                       description="Blocks east-west")
+    height: int = param(100, unit="blocks", ge=8, le=1000, source="assumption (DESIGN: 100 x 100)",
+                        description="Blocks north-south")
+    neighbourhoods: int = param(16, unit="count", ge=1, le=400, source="assumption (DESIGN: 16)",
+                                description="Neighbourhoods (Voronoi regions of the grid)")
+    commercial_share: float = param(
+        0.10, unit="share of blocks", ge=0, le=0.5, source="assumption",
+        description="Blocks with commercial land use (clustered around centres)")
+    nightlife_share: float = param(
+        0.02, unit="share of blocks", ge=0, le=0.2, source="assumption",
+        description="Blocks with nightlife land use (bars, clubs; near the main centre)")
+    ses_concentration: float = param(
+        4.0, unit="Beta a+b", gt=0, le=100, source="assumption",
+        description="Spread of neighbourhood socio-economic status: Beta(2, 2) scaled by this "
+                    "concentration (higher = more alike neighbourhoods)")
+    ses_mean: float = param(0.45, unit="index 0-1", ge=0.05, le=0.95, source="assumption",
+                            description="Mean socio-economic status of neighbourhoods")
+    density_poverty_gradient: float = param(
+        1.0, unit="ratio", ge=0, le=5, source="assumption",
+        description="Extra residential density of the poorest vs a middle neighbourhood "
+                    "(density = 1 + gradient x (0.5 - SES) x 2)")
+    disorder_poverty_gradient: float = param(
+        0.6, unit="index", ge=0, le=1, source="assumption",
+        description="Physical disorder of the poorest neighbourhood above the richest")
+    lighting_mean: float = param(0.6, unit="share lit", ge=0, le=1, source="assumption",
+                                 description="Mean street-lighting coverage of blocks")
+    lighting_ses_gradient: float = param(
+        0.4, unit="share lit", ge=0, le=1, source="assumption",
+        description="Lighting coverage of the richest neighbourhood above the poorest")
+
+
+# --------------------------------------------------------------------------------------------
+# Population
+# --------------------------------------------------------------------------------------------
+
+_LATAM_PYRAMID_2020 = (
+    7.6, 7.9, 8.1, 8.2, 8.2, 8.0, 7.6, 7.2, 6.7, 6.1, 5.6, 5.0, 4.2, 3.3, 2.5, 1.7, 1.1, 0.6, 0.4,
+)
+
+
+class PopulationParams(_Section):
+    """Residents: demography, households, labour market, schooling and individual traits."""
+
+    residents: int = param(100_000, unit="residents", ge=100, le=5_000_000,
+                           source="assumption (a mid-sized city)",
+                           description="Residents of the city")
+    age_pyramid: tuple[float, ...] = param(
+        _LATAM_PYRAMID_2020, unit="% by 5-year band (0-4 ... 90+)",
+        source="assumption: rounded from UN World Population Prospects 2022, Latin America "
+               "and the Caribbean, 2020 (secondary)",
+        description="Share of residents in each 5-year age band (19 bands; normalised)")
+    household_size_mean: float = param(3.4, unit="persons", ge=1, le=10,
+                                       source="assumption (typical Latin American urban household)",
+                                       description="Mean household size")
+    male_share: float = param(0.49, unit="share", ge=0, le=1, source="assumption",
+                              description="Share of residents who are male")
+    birth_rate: float = param(0.015, unit="per resident-year", ge=0, le=0.1,
+                              source="assumption (crude birth rate of Latin America, ~15 per 1,000)",
+                              description="Births; population size is held constant by "
+                                          "out-migration of adults")
+    mortality_gompertz_a: float = param(5e-5, unit="per year", ge=0, le=0.01, source="assumption",
+                                        description="Gompertz mortality at age 0 (q = a exp(b age))")
+    mortality_gompertz_b: float = param(0.085, unit="per year of age", ge=0, le=0.2,
+                                        source="assumption",
+                                        description="Gompertz mortality slope with age")
+    unemployment_rate: float = param(
+        0.08, unit="share of labour force", ge=0, le=0.9,
+        source="assumption (urban unemployment in Latin America, ILO Labour Overview, secondary)",
+        description="Equilibrium unemployment of an average-SES adult")
+    youth_unemployment_ratio: float = param(2.0, unit="ratio", ge=1, le=5,
+                                            source="assumption (ILO: youth rate ~2-3x adult)",
+                                            description="Unemployment of 15-24 year-olds relative to adults")
+    unemployment_poverty_gradient: float = param(
+        1.0, unit="ratio", ge=0, le=5, source="assumption",
+        description="Unemployment multiplier is 1 + gradient x (0.5 - SES) x 2")
+    job_separation_rate: float = param(0.02, unit="per month", ge=0, le=1, source="assumption",
+                                       description="Monthly chance that an employed resident loses the job")
+    school_dropout_risk: float = param(
+        0.15, unit="share of cohort", ge=0, le=1,
+        source="assumption (secondary completion gaps in Latin America)",
+        description="Chance that an average-SES adolescent drops out of school at 15-17")
+    propensity_sigma: float = param(
+        1.2, unit="log-sd", ge=0, le=3,
+        source="assumption, heavy tail chosen to reproduce S5 (Wolfgang, Figlio & Sellin 1972)",
+        description="Spread of the lognormal criminal propensity (mean 1)")
+    female_propensity_ratio: float = param(0.25, unit="ratio", ge=0, le=1,
+                                           source="assumption (men commit ~4 in 5 offences)",
+                                           description="Propensity of women relative to men")
+    exposure_sigma: float = param(
+        1.0, unit="log-sd", ge=0, le=3,
+        source="assumption, heterogeneity behind repeat victimisation S2 (Farrell & Pease 1993)",
+        description="Spread of the lognormal exposure to street crime (routine activities)")
+    peers: int = param(4, unit="peers per resident", ge=0, le=16, source="assumption",
+                       description="Peers whose arrests each resident observes "
+                                   "(same neighbourhood, similar age)")
+    peer_age_window: int = param(50, unit="residents", ge=1, le=10_000, source="assumption",
+                                 description="Peers are drawn among this many age-neighbours in "
+                                             "the neighbourhood (age homophily)")
+    trust_mean: float = param(
+        0.35, unit="index 0-1", ge=0, le=1,
+        source="assumption (about a third of Latin Americans trust the police, secondary)",
+        description="Mean initial trust in the police")
+    trust_sd: float = param(0.15, unit="index", ge=0, le=0.5, source="assumption",
+                            description="Spread of initial trust between residents")
+    trust_ses_gradient: float = param(0.2, unit="index", ge=0, le=1, source="assumption",
+                                      description="Trust of the richest above the poorest resident")
+
+    @model_validator(mode="after")
+    def _check_pyramid(self) -> PopulationParams:
+        if len(self.age_pyramid) != len(AGE_BANDS):
+            raise ValueError(
+                f"age_pyramid needs {len(AGE_BANDS)} shares (bands {AGE_BANDS[0]} ... "
+                f"{AGE_BANDS[-1]}), got {len(self.age_pyramid)}")
+        if min(self.age_pyramid) < 0 or sum(self.age_pyramid) <= 0:
+            raise ValueError("age_pyramid shares must be >= 0 and not all zero")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Opportunity (Short et al. 2008) and offending
+# --------------------------------------------------------------------------------------------
+
+BaseAttractiveness = _per_land_use(
+    "BaseAttractiveness",
+    {"residential": 0.25, "commercial": 0.6, "nightlife": 1.0},
+    unit="per attempt", source="assumption, tuned to S1 (Weisburd 2015)",
+    description="Static attractiveness A0 of a block by land use")
+
+
+class OpportunityParams(_Section):
+    """The attractiveness field A = A0 + B of Short et al. (2008)."""
+
+    base: BaseAttractiveness = Field(default_factory=BaseAttractiveness,
+                                     description="A0 by land use")
+    block_sigma: float = param(
+        1.5, unit="log-sd", ge=0, le=3, source="assumption, tuned to S1 (Weisburd 2015)",
+        description="Block-to-block spread of A0 (lognormal, mean 1): the ATM, the bus stop, "
+                    "the corner shop that make one block a target and the next not")
+    disorder_effect: float = param(0.8, unit="ratio", ge=0, le=10,
+                                   source="assumption (broken windows)",
+                                   description="A0 multiplier is 1 + effect x disorder")
+    lighting_effect: float = param(0.21, unit="share", ge=0, le=1,
+                                   source="Welsh & Farrington (secondary): ~21% less crime",
+                                   description="A0 multiplier is 1 - effect x lighting")
+    eta: float = param(0.1, unit="share", ge=0, le=1,
+                       source="assumption, within Short et al. (2008) range 0.03-0.2",
+                       description="Diffusion of the dynamic attractiveness B to the 4 neighbours")
+    omega: float = param(0.05, unit="per day", ge=0, le=1,
+                         source="assumption: raised risk lasts 1-2 months (S3, Johnson & Bowers 2004)",
+                         description="Decay rate of B")
+    theta: float = param(0.1, unit="per crime", ge=0, le=10,
+                         source="assumption, tuned to S1-S3",
+                         description="Rise of B at a block per crime there")
+
+
+CrimeMix = create_model(
+    "CrimeMix",
+    __base__=_Section,
+    __doc__="Share of non-domestic offences that are robbery or assault, by land use of the target "
+            "(the rest are property crime)",
+    robbery_residential=(float, param(0.15, unit="share", ge=0, le=1, source="assumption",
+                                      description="Robbery share at residential blocks")),
+    assault_residential=(float, param(0.20, unit="share", ge=0, le=1, source="assumption",
+                                      description="Assault share at residential blocks")),
+    robbery_commercial=(float, param(0.30, unit="share", ge=0, le=1, source="assumption",
+                                     description="Robbery share at commercial blocks")),
+    assault_commercial=(float, param(0.10, unit="share", ge=0, le=1, source="assumption",
+                                     description="Assault share at commercial blocks")),
+    robbery_nightlife=(float, param(0.25, unit="share", ge=0, le=1, source="assumption",
+                                    description="Robbery share at nightlife blocks")),
+    assault_nightlife=(float, param(0.45, unit="share", ge=0, le=1, source="assumption",
+                                    description="Assault share at nightlife blocks")),
+)
+
+
+class OffendingParams(_Section):
+    """Motivation, deterrence, target choice and crime types."""
+
+    attempt_rate: float = param(
+        2.0, unit="attempts per resident-year at motivation 1", ge=0, le=50,
+        source="assumption, tuned so true crime is ~0.12 per resident-year (about 4x the "
+               "recorded 0.028 of crime4, Cornwell & Trumbull 1994, at ~25% reporting)",
+        description="Scale of the offending hazard")
+    age_onset: float = param(10.0, unit="years", ge=0, le=30,
+                             source="assumption, shape of Farrington (1986)",
+                             description="Age at which offending can start")
+    age_peak: float = param(17.0, unit="years", ge=5, le=40,
+                            source="Farrington (1986); Hirschi & Gottfredson (1983): peak at 15-19",
+                            description="Age of peak offending")
+    age_curve_shape: float = param(1.5, unit="gamma shape", gt=0, le=10,
+                                   source="assumption, long tail after the early 20s (S4)",
+                                   description="Shape of the age-crime curve "
+                                               "x^k exp(k (1 - x)), x = (age - onset)/(peak - onset)")
+    strain_unemployed: float = param(0.5, unit="ratio", ge=0, le=10,
+                                     source="assumption (crime1: arrested 33% if not employed all "
+                                            "year vs 19%, Grogger 1991)",
+                                     description="Extra motivation of the unemployed")
+    strain_dropout: float = param(0.5, unit="ratio", ge=0, le=10, source="assumption",
+                                  description="Extra motivation of school drop-outs")
+    deterrence_exponent: float = param(
+        1.0, unit="exponent", ge=0, le=10,
+        source="assumption: gives a crime-arrest elasticity near -0.36 at p=0.28 (crime4 "
+               "within-county estimate, REFERENCE.md)",
+        description="An offender goes ahead with probability (1 - perceived risk)^exponent")
+    initial_perceived_risk: float = param(0.2, unit="probability", ge=0, le=1,
+                                          source="assumption",
+                                          description="Perceived risk of arrest before any experience")
+    learning_own: float = param(0.3, unit="weight", ge=0, le=1,
+                                source="assumption (certainty learnt from experience, Nagin 2013)",
+                                description="Weight of an offender's own outcome (arrest or not) "
+                                            "in his perceived risk")
+    learning_peer: float = param(0.1, unit="weight", ge=0, le=1, source="assumption",
+                                 description="Weight of a peer's outcome in a resident's perceived risk")
+    journey_mean: float = param(
+        6.0, unit="blocks", gt=0, le=200,
+        source="assumption (most offences within 1-2 km of home; journey-to-crime studies, secondary)",
+        description="Mean distance from home to target (exponential distance decay)")
+    target_candidates: int = param(16, unit="blocks", ge=1, le=64, source="assumption",
+                                   description="Blocks an offender weighs by attractiveness")
+    mix: CrimeMix = Field(default_factory=CrimeMix, description="Crime types by land use")
+    lethality: float = param(
+        0.006, unit="share of violent offences", ge=0, le=1,
+        source="assumption, gives ~20 homicides per 100,000 (the Americas 17.2 in 2017, UNODC 2019)",
+        description="Share of robberies and assaults that end in a death (firearms raise it)")
+    domestic_rate: float = param(
+        0.06, unit="incidents per couple-year at propensity 1", ge=0, le=10,
+        source="assumption",
+        description="Domestic violence hazard of a man living with an adult woman")
+    business_victim_share: float = param(
+        0.7, unit="share", ge=0, le=1, source="assumption",
+        description="Share of property crime at commercial/nightlife blocks with a business victim")
+
+
+# --------------------------------------------------------------------------------------------
+# Police
+# --------------------------------------------------------------------------------------------
+
+
+class PatrolStrategy(StrEnum):
+    """How police units choose the blocks they patrol."""
+
+    RANDOM = "random"
+    HOTSPOT = "hotspot"
+
+
+ClearanceProbability = _per_crime_type(
+    "ClearanceProbability",
+    {"property": 0.12, "robbery": 0.2, "assault": 0.35, "homicide": 0.45, "domestic": 0.4},
+    unit="probability", source="assumption (UNODC 2013: 24 convictions per 100 homicides in the "
+                               "Americas); overall arrest/recorded ~0.28 as crime4",
+    description="Chance that investigation of a recorded crime leads to an arrest")
+
+
+class PoliceParams(_Section):
+    """Police units, their patrol strategy and their effect on crime."""
+
+    officers_per_100k: float = param(150.0, unit="officers per 100,000", ge=0, le=5000,
+                                     source="crime4 median police per capita 0.0015 "
+                                            "(Cornwell & Trumbull 1994)",
+                                     description="Sworn officers")
+    officers_per_unit: int = param(2, unit="officers", ge=1, le=50, source="assumption",
+                                   description="Officers in one patrol unit")
+    on_patrol_share: float = param(0.25, unit="share", ge=0, le=1,
+                                   source="assumption (shifts, leave, desk duty)",
+                                   description="Share of officers on patrol on a given day")
+    blocks_per_day: int = param(24, unit="block visits", ge=1, le=500,
+                                source="assumption: 8-hour shift of 15-minute stops and driving "
+                                       "(Koper 1995 dosage)",
+                                description="Blocks one unit visits in a day")
+    strategy: PatrolStrategy = param(PatrolStrategy.RANDOM, unit="choice", source="policy lever",
+                                     description="Patrol strategy: random or hotspot (on recorded crime)")
+    hotspot_share: float = param(0.02, unit="share of sector blocks", gt=0, le=1,
+                                 source="assumption (top 2%; cf. S1 concentration)",
+                                 description="Blocks of its sector a hotspot unit patrols")
+    hotspot_memory: float = param(90.0, unit="days", gt=0, le=3650, source="assumption",
+                                  description="Time scale of the recorded-crime map hotspot patrol uses")
+    guardianship: float = param(0.35, unit="probability per visit", ge=0, le=1,
+                                source="assumption, tuned to S8 (Braga et al. 2019)",
+                                description="Chance that one police visit that day blocks an attempt "
+                                            "at the block")
+    arrest_on_scene: float = param(0.3, unit="probability", ge=0, le=1, source="assumption",
+                                   description="Chance of an arrest when an offence happens at a block "
+                                               "police visit that day")
+    clearance: ClearanceProbability = Field(default_factory=ClearanceProbability,
+                                            description="Arrest after investigation")
+    custody_probability: float = param(
+        0.2, unit="probability", ge=0, le=1,
+        source="crime4: conviction given arrest 0.47 x prison given conviction 0.43",
+        description="Chance that an arrest leads to a custody spell (until the justice issue)")
+    custody_days: int = param(365, unit="days", ge=1, le=36500, source="assumption",
+                              description="Length of a custody spell")
+
+
+# --------------------------------------------------------------------------------------------
+# Guardianship, reporting and recording
+# --------------------------------------------------------------------------------------------
+
+ReportProbability = _per_crime_type(
+    "ReportProbability",
+    {"property": 0.22, "robbery": 0.3, "assault": 0.3, "homicide": 1.0, "domestic": 0.07},
+    unit="probability",
+    source="Jaitman & Anauati (2019): ~3 in 4 crimes unreported in Latin America; IDB (2024): "
+           "gender-based violence 92-95% unreported (secondary); homicides are always known",
+    description="Chance that a victim with average trust reports")
+
+
+class ReportingParams(_Section):
+    """Informal guardianship, reporting by victims and recording by the police."""
+
+    informal_guardianship: float = param(
+        0.03, unit="per resident at home", ge=0, le=1, source="assumption (routine activities)",
+        description="Chance that each resident at home on a block blocks an attempt there")
+    at_home_share: float = param(0.4, unit="share", ge=0, le=1, source="assumption",
+                                 description="Share of an employed adult's day at home; the "
+                                             "young, old and unemployed count fully")
+    base: ReportProbability = Field(default_factory=ReportProbability,
+                                    description="Reporting by crime type")
+    trust_effect: float = param(2.0, unit="log-odds per unit trust", ge=0, le=20,
+                                source="assumption (trust raises reporting; Tyler, secondary)",
+                                description="Reporting log-odds rise by effect x (trust - mean trust)")
+    recording_probability: float = param(0.85, unit="probability", ge=0, le=1,
+                                         source="assumption (information systems lever)",
+                                         description="Chance that police record a reported crime")
+
+
+class Parameters(_Section):
+    """Every parameter of the city model."""
+
+    years: float = param(10.0, unit="years", gt=0, le=100, source="assumption (DESIGN: 10 years)",
+                         description="Default horizon of a run")
+    city: CityParams = Field(default_factory=CityParams, description="The city")
+    population: PopulationParams = Field(default_factory=PopulationParams, description="Residents")
+    opportunity: OpportunityParams = Field(default_factory=OpportunityParams,
+                                           description="Attractiveness field")
+    offending: OffendingParams = Field(default_factory=OffendingParams, description="Offending")
+    police: PoliceParams = Field(default_factory=PoliceParams, description="Police")
+    reporting: ReportingParams = Field(default_factory=ReportingParams,
+                                       description="Guardianship and reporting")
+
+    @property
+    def days(self) -> int:
+        """The default horizon in days."""
+        return max(1, round(self.years * 365))
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides, errors and the generated table
+# --------------------------------------------------------------------------------------------
+
+
+def leaf_fields(model: type[BaseModel] = Parameters, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield (dotted key, FieldInfo) for every leaf parameter, depth first in declaration order."""
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{name}"
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from leaf_fields(annotation, prefix=f"{key}.")
+        else:
+            yield key, info
+
+
+def _describe_range(info: Any) -> str:
+    lower = upper = None
+    for meta in info.metadata:
+        for attr in ("ge", "gt"):
+            if getattr(meta, attr, None) is not None:
+                lower = f"{'>=' if attr == 'ge' else '>'} {getattr(meta, attr)}"
+        for attr in ("le", "lt"):
+            if getattr(meta, attr, None) is not None:
+                upper = f"{'<=' if attr == 'le' else '<'} {getattr(meta, attr)}"
+    annotation = info.annotation
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return "one of " + ", ".join(m.value for m in annotation)
+    return ", ".join(part for part in (lower, upper) if part) or "any"
+
+
+def _format_validation_error(error: ValidationError, context: str) -> str:
+    lines = []
+    keys = dict(leaf_fields())
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"])
+        got = item.get("input")
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            options = difflib.get_close_matches(key, keys, n=3)
+            hint = f" Did you mean {', '.join(options)}?" if options else ""
+            lines.append(f"unknown parameter '{key}'.{hint} "
+                         "`crimesim params` lists every parameter.")
+            continue
+        valid = f" Valid: {_describe_range(keys[key])}." if key in keys else ""
+        lines.append(f"{key} = {got!r}: {message}.{valid}")
+    return f"{context}: " + " ".join(lines) if context else " ".join(lines)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def with_overrides(
+    params: Parameters, overrides: Mapping[str, Any], context: str = "invalid parameters"
+) -> Parameters:
+    """Return a copy of ``params`` with dotted-key overrides applied and validated.
+
+    String values are parsed as JSON when they can be (``"0.3"`` -> 0.3, ``"[1, 2]"`` -> a list),
+    so command-line ``--set key=value`` pairs can be passed as they come.
+
+    Raises:
+        ParameterError: an unknown key or an invalid value, naming the key and what is valid.
+    """
+    tree = params.model_dump(mode="python")
+    keys = dict(leaf_fields())
+    for key, value in overrides.items():
+        if key not in keys:
+            options = difflib.get_close_matches(key, keys, n=3)
+            hint = f" Did you mean {', '.join(options)}?" if options else ""
+            raise ParameterError(f"{context}: unknown parameter '{key}'.{hint} "
+                                 "`crimesim params` lists every parameter.")
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = _parse_value(value) if isinstance(value, str) else value
+    return validate(tree, context=context)
+
+
+def validate(tree: Mapping[str, Any], context: str = "invalid parameters") -> Parameters:
+    """Build `Parameters` from a nested mapping; raise `ParameterError` naming bad fields."""
+    try:
+        return Parameters.model_validate(tree)
+    except ValidationError as error:
+        raise ParameterError(_format_validation_error(error, context)) from None
+
+
+def parameter_table() -> list[dict[str, str]]:
+    """One row per leaf parameter: key, default, unit, range, description, source."""
+    defaults = Parameters().model_dump(mode="json")
+    rows = []
+    for key, info in leaf_fields():
+        value: Any = defaults
+        for part in key.split("."):
+            value = value[part]
+        extra = info.json_schema_extra or {}
+        rows.append({
+            "parameter": key,
+            "default": json.dumps(value) if not isinstance(value, str) else value,
+            "unit": extra.get("unit", ""),
+            "range": _describe_range(info),
+            "description": info.description or "",
+            "source": extra.get("source", ""),
+        })
+    return rows
+
+
+def parameter_table_markdown() -> str:
+    """The parameter table as Markdown, as it appears in docs/ODD.md."""
+    columns = ["parameter", "default", "unit", "range", "description", "source"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in parameter_table():
+        cells = [row[c].replace("|", "\\|") for c in columns]
+        cells[0] = f"`{cells[0]}`"
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
