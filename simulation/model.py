@@ -347,7 +347,9 @@ class CityModel(mesa.Model):
     def update_opportunity(self) -> None:
         """Short et al. (2008) update of B with today's street crimes; A = A0 + B; police map decays."""
         crimes = self._street_crimes_today.reshape(self.city.grid_shape)
-        offending.update_attractiveness(self.dynamic_attractiveness, crimes, self.params.opportunity)
+        opportunity = self.params.opportunity
+        offending.update_attractiveness(self.dynamic_attractiveness, crimes, opportunity.eta,
+                                        opportunity.omega, opportunity.theta)
         np.add(self.base_attractiveness, self.dynamic_attractiveness.reshape(-1), out=self.attractiveness)
         self.recorded_recent *= np.exp(-1.0 / self.params.police.hotspot_memory)
         self.recent_crime *= np.exp(-1.0 / DAYS_PER_MONTH)

@@ -32,14 +32,14 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.city import City
-from simulation.params import CRIME_TYPES, LAND_USES, OffendingParams, OpportunityParams
+from simulation.params import CRIME_TYPES, LAND_USES, OffendingParams
 
 PROPERTY, ROBBERY, ASSAULT, HOMICIDE, DOMESTIC = range(len(CRIME_TYPES))
 VIOLENT = (ROBBERY, ASSAULT, HOMICIDE, DOMESTIC)
 
 
 def update_attractiveness(
-    dynamic: np.ndarray, crimes: np.ndarray, opportunity: OpportunityParams,
+    dynamic: np.ndarray, crimes: np.ndarray, eta: float, omega: float, theta: float,
     dt: float = 1.0, periodic: bool = False,
 ) -> np.ndarray:
     """One step of Short et al.'s (2008) dynamic attractiveness B on a 2-D grid, in place.
@@ -49,12 +49,11 @@ def update_attractiveness(
     Args:
         dynamic: B, a 2-D float array; updated in place and returned.
         crimes: E, crimes at each block this step (same shape).
-        opportunity: eta, omega and theta.
+        eta: diffusion share, omega: decay rate, theta: rise per crime.
         dt: the step length in the units of omega (1 day in the city).
         periodic: wrap the edges (Short's lattice) or reflect them (a city has an edge: the
             missing neighbour counts as the block itself, so nothing leaks out).
     """
-    eta, omega, theta = opportunity.eta, opportunity.omega, opportunity.theta
     if periodic:
         neighbours = (np.roll(dynamic, 1, 0) + np.roll(dynamic, -1, 0)
                       + np.roll(dynamic, 1, 1) + np.roll(dynamic, -1, 1))
