@@ -62,13 +62,20 @@ def repeat_victimisation(victimisations: np.ndarray) -> tuple[float, float]:
     return float(repeats / total), float(1.0 - np.exp(-total / len(victimisations)))
 
 
-def offending_concentration(offences: np.ndarray, share: float = 0.06) -> float:
-    """Share of all offences committed by the most active ``share`` of residents (S5)."""
+def offending_concentration(offences: np.ndarray, chronic: int = 5) -> tuple[float, float, float]:
+    """Concentration of offending in a cohort (S5, Wolfgang, Figlio & Sellin 1972).
+
+    Returns the share of the cohort who are chronic offenders (``chronic`` or more offences),
+    the share of the cohort's offences they commit, and the share committed by the cohort's
+    most active 6%.
+    """
     total = offences.sum()
-    if total <= 0:
-        return float("nan")
-    top = max(1, int(round(share * len(offences))))
-    return float(np.sort(offences)[::-1][:top].sum() / total)
+    if total <= 0 or len(offences) == 0:
+        return float("nan"), float("nan"), float("nan")
+    is_chronic = offences >= chronic
+    top = max(1, int(round(0.06 * len(offences))))
+    return (float(is_chronic.mean()), float(offences[is_chronic].sum() / total),
+            float(np.sort(offences)[::-1][:top].sum() / total))
 
 
 @dataclass
@@ -180,7 +187,7 @@ def victimisation_by_wealth(model: CityModel) -> tuple[float, float]:
 def neighbourhood_table(model: CityModel) -> pd.DataFrame:
     """One row per neighbourhood: who lives there, what happened there, over the whole run."""
     city, population, log = model.city, model.population, model.indicators
-    days = max(model.steps, 1)
+    days = max(model.day + 1, 1)
     residents = np.diff(population.neighbourhood_start)
     years = days / 365
     table = pd.DataFrame({
@@ -220,9 +227,10 @@ def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[
     weights = annual["days"] / annual["days"].sum()
     mean = lambda column: float(np.nansum(annual[column] * weights))  # noqa: E731
     top5, half = crime_concentration(model.indicators.crimes_by_block_total)
+    chronic_share, chronic_offences, top6 = offending_concentration(model.cohort_offences)
     peak = ages.loc[ages["offence_rate"].idxmax(), "age_band"] if ages["offences"].sum() else ""
     return {
-        "days": int(model.steps),
+        "days": int(model.day + 1),
         "residents": int(model.population.size),
         "true_crime_rate": mean("true_crime_rate"),
         "recorded_crime_rate": mean("recorded_crime_rate"),
@@ -239,6 +247,9 @@ def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[
         "repeat_victimisation_share": mean("repeat_victimisation_share"),
         "repeat_victimisation_chance": mean("repeat_victimisation_chance"),
         "victimisation_gap": mean("victimisation_gap"),
-        "offences_by_top_6pct": offending_concentration(model.population.offences),
+        "cohort_size": len(model.cohort_offences),
+        "cohort_chronic_share": chronic_share,
+        "cohort_offences_by_chronic": chronic_offences,
+        "cohort_offences_by_top_6pct": top6,
         "peak_offending_age_band": peak,
     }

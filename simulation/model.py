@@ -54,13 +54,18 @@ class CityModel(mesa.Model):
     Args:
         params: the parameter tree (defaults if omitted).
         rng: seed, `numpy.random.SeedSequence` or Generator for all randomness.
-        days: capacity of the daily indicator table (defaults to the parameters' horizon).
+        days: days to record after the warm-up (defaults to the parameters' horizon).
+
+    The first ``params.warmup_days`` steps let the custody population, the attractiveness field
+    and perceived risks settle; indicators are recorded from the step after, and
+    ``self.day`` counts recorded days from 0 (negative during the warm-up).
     """
 
     def __init__(self, params: Parameters | None = None, rng=None, days: int | None = None) -> None:
         super().__init__(rng=rng)
         self.params = params = params or Parameters()
         self.horizon = days if days is not None else params.days
+        self.warmup = params.warmup_days
         self.city: City = build_city(params.city, self.rng)
         self.grid = OrthogonalVonNeumannGrid(self.city.grid_shape, torus=False, random=self.random)
         self._create_layers()
@@ -75,7 +80,6 @@ class CityModel(mesa.Model):
         self.custody_ids = np.empty(0, dtype=np.int64)
         self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
                                        neighbourhoods=self.city.neighbourhoods)
-        self.retired_offences: list[np.ndarray] = []
         self.datacollector = DataCollector(model_reporters={
             name: (lambda model, index=index: model.indicators.today[index])
             for index, name in enumerate(DAILY_COLUMNS)
@@ -126,9 +130,16 @@ class CityModel(mesa.Model):
     # The day
     # ----------------------------------------------------------------------------------------
 
+    @property
+    def day(self) -> int:
+        """The current recorded day (0 = first day after the warm-up; negative during it)."""
+        return self.steps - 1 - self.warmup
+
     def step(self) -> None:
         """One day of the city, phase by phase."""
         day = self.steps - 1
+        if day == self.warmup:
+            self.start_recording()
         if day > 0 and day % DAYS_PER_MONTH == 0:
             self.refresh_residents(day)
         self.release_from_custody(day)
@@ -137,7 +148,23 @@ class CityModel(mesa.Model):
         self.commit_offences(day)
         self.commit_domestic_violence(day)
         self.update_opportunity()
-        self.collect(day)
+        if self.day >= 0:
+            self.collect(self.day)
+        else:
+            self.indicators.today[:] = 0.0
+
+    def start_recording(self) -> None:
+        """End of the warm-up: indicators and residents' counters start from zero."""
+        self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
+                                       neighbourhoods=self.city.neighbourhoods)
+        population = self.population
+        for column in ("victimisations", "victimisations_year", "offences", "arrests"):
+            getattr(population, column)[:] = 0
+        # The cohort followed for the concentration of offending (S5): boys aged 10-17 now.
+        cohort = np.flatnonzero(population.male & (population.age >= 10) & (population.age < 18))
+        self.cohort_index = np.full(population.size, -1, dtype=np.int64)
+        self.cohort_index[cohort] = np.arange(len(cohort))
+        self.cohort_offences = np.zeros(len(cohort), dtype=np.int64)
 
     def refresh_residents(self, day: int) -> None:
         """Monthly: ages, school and jobs, motivation, informal guardians, exposure; yearly demography."""
@@ -162,8 +189,7 @@ class CityModel(mesa.Model):
         guardians = np.bincount(population.home_cell, weights=at_home * free, minlength=self.city.cells)
         self.informal_guardianship[:] = 1.0 - (1.0 - params.reporting.informal_guardianship) ** guardians
         bands = np.minimum(population.age // 5, len(AGE_BANDS) - 1).astype(np.int64)
-        remaining = min(DAYS_PER_MONTH, self.horizon - day)
-        self.indicators.person_days_by_age += np.bincount(bands, minlength=len(AGE_BANDS)) * remaining
+        self.residents_by_age_band = np.bincount(bands, minlength=len(AGE_BANDS))
 
     def working_age(self) -> np.ndarray:
         age = self.population.age
@@ -186,9 +212,10 @@ class CityModel(mesa.Model):
         return population.propensity * strain * eligible
 
     def _reset_newborn(self, ids: np.ndarray) -> None:
-        offences = self.population.offences[ids]
-        self.retired_offences.append(offences[offences > 0].copy())
+        """A slot that becomes a newborn leaves the followed cohort and forgets what it learnt."""
         self.population.perceived_risk[ids] = self.params.offending.initial_perceived_risk
+        if hasattr(self, "cohort_index"):
+            self.cohort_index[ids] = -1
 
     def release_from_custody(self, day: int) -> None:
         """Residents whose custody spell ends today go free."""
@@ -297,6 +324,9 @@ class CityModel(mesa.Model):
         np.add.at(self.recorded_recent, blocks[recorded & street], 1.0)
 
         np.add.at(population.offences, offenders, 1)
+        if hasattr(self, "cohort_index"):
+            in_cohort = self.cohort_index[offenders]
+            np.add.at(self.cohort_offences, in_cohort[in_cohort >= 0], 1)
         resident_victims = victims[is_resident]
         np.add.at(population.victimisations, resident_victims, 1)
         np.add.at(population.victimisations_year, resident_victims, 1)
@@ -360,6 +390,7 @@ class CityModel(mesa.Model):
         log = self.indicators
         log.add("custody", len(self.custody_ids))
         log.add("police_visits", float(self.police_visits.sum()))
+        log.person_days_by_age += self.residents_by_age_band
         self.datacollector.collect(self)
         log.close_day(day)
         if (day + 1) % DAYS_PER_YEAR == 0 or day + 1 == self.horizon:

@@ -193,7 +193,7 @@ class PopulationParams(_Section):
         source="assumption (secondary completion gaps in Latin America)",
         description="Chance that an average-SES adolescent drops out of school at 15-17")
     propensity_sigma: float = param(
-        1.2, unit="log-sd", ge=0, le=3,
+        1.6, unit="log-sd", ge=0, le=3,
         source="assumption, heavy tail chosen to reproduce S5 (Wolfgang, Figlio & Sellin 1972)",
         description="Spread of the lognormal criminal propensity (mean 1)")
     female_propensity_ratio: float = param(0.25, unit="ratio", ge=0, le=1,
@@ -441,6 +441,11 @@ class Parameters(_Section):
 
     years: float = param(10.0, unit="years", gt=0, le=100, source="assumption (DESIGN: 10 years)",
                          description="Default horizon of a run")
+    warmup_days: int = param(
+        365, unit="days", ge=0, le=36500,
+        source="assumption: custody population, attractiveness field and perceived risks settle "
+               "within a year",
+        description="Days simulated before indicators are recorded (not counted in `years`)")
     city: CityParams = Field(default_factory=CityParams, description="The city")
     population: PopulationParams = Field(default_factory=PopulationParams, description="Residents")
     opportunity: OpportunityParams = Field(default_factory=OpportunityParams,

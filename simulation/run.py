@@ -32,6 +32,7 @@ class RunResult:
         neighbourhoods: one row per neighbourhood over the whole run.
         age_profile: offences per 1,000 person-years by 5-year age band.
         summary: headline numbers of the run.
+        crime_map: street crimes per block over the whole run (2-D, rows x columns).
         timings: seconds spent building and running the model.
     """
 
@@ -42,6 +43,7 @@ class RunResult:
     neighbourhoods: pd.DataFrame
     age_profile: pd.DataFrame
     summary: dict[str, float | int | str]
+    crime_map: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -63,8 +65,9 @@ def run(
     Args:
         params: the parameter tree; defaults if omitted.
         seed: an integer or a `numpy.random.SeedSequence`; the only source of randomness.
-        days: how many days to simulate.
-        progress: called as ``progress(day, days)`` after each day (for progress bars).
+        days: how many days to record (after ``params.warmup_days`` of warm-up).
+        progress: called as ``progress(step, steps)`` after each simulated day, warm-up
+            included (for progress bars).
     """
     params = params or Parameters()
     days = days if days is not None else params.days
@@ -73,10 +76,11 @@ def run(
     started = time.perf_counter()
     model = CityModel(params, rng=seed, days=days)
     built = time.perf_counter()
-    for day in range(days):
+    total = params.warmup_days + days
+    for step in range(total):
         model.step()
         if progress is not None:
-            progress(day + 1, days)
+            progress(step + 1, total)
     finished = time.perf_counter()
     log = model.indicators
     daily = pd.DataFrame(log.daily, columns=list(DAILY_COLUMNS))
@@ -91,5 +95,6 @@ def run(
         neighbourhoods=neighbourhood_table(model),
         age_profile=ages,
         summary=summary(model, annual, ages),
+        crime_map=log.crimes_by_block_total.reshape(model.city.grid_shape).copy(),
         timings={"build_seconds": built - started, "run_seconds": finished - built},
     )
