@@ -65,7 +65,8 @@ class SizeResult:
     step_cpu_seconds: float
     column_bytes_per_resident: float
     traced_after_build_bytes: int
-    traced_peak_bytes: int
+    traced_build_peak_bytes: int
+    traced_step_peak_bytes: int
 
     @property
     def ms_per_day(self) -> float:
@@ -88,9 +89,15 @@ class SizeResult:
             "ms_per_day": self.ms_per_day,
             "resident_days_per_second": self.resident_days_per_second,
             "cpu_per_wall": self.cpu_per_wall,
+            "traced_peak_bytes": self.traced_peak_bytes,
             "traced_after_build_bytes_per_resident": self.traced_after_build_bytes / self.residents,
             "traced_peak_bytes_per_resident": self.traced_peak_bytes / self.residents,
         }
+
+    @property
+    def traced_peak_bytes(self) -> int:
+        """Highest traced memory over the build and the stepped days."""
+        return max(self.traced_build_peak_bytes, self.traced_step_peak_bytes)
 
 
 def city_parameters(residents: int) -> Parameters:
@@ -116,43 +123,49 @@ def measure_speed(residents: int, days: int, seed: int) -> tuple[float, float, f
     return (build_seconds, time.perf_counter() - wall, time.process_time() - cpu, column_bytes)
 
 
-def measure_memory(residents: int, days: int, seed: int) -> tuple[int, int]:
+def measure_memory(residents: int, days: int, seed: int) -> tuple[int, int, int]:
     """Memory traced by `tracemalloc` while building a city and stepping ``days`` days.
 
-    Kept apart from the timed run because tracing slows every allocation.
+    Kept apart from the timed run because tracing slows every allocation. `tracemalloc` sees
+    numpy's array buffers as well as Python objects.
 
     Returns:
-        Bytes still allocated after the build, and the peak bytes over the build and the days.
+        Bytes still allocated after the build, the peak during the build and the peak during
+        the days (all counted from the start of the build).
     """
     params = city_parameters(residents)
     tracemalloc.start()
     try:
         model = CityModel(params, rng=seed, days=days)
-        after_build, _ = tracemalloc.get_traced_memory()
+        after_build, build_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
         for _ in range(days):
             model.step()
-        _, peak = tracemalloc.get_traced_memory()
+        _, step_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return after_build, peak
+    return after_build, build_peak, step_peak
 
 
 def measure(residents: int, days: int, memory_days: int, seed: int) -> SizeResult:
     """Time one population size, then measure its memory."""
     build_seconds, step_seconds, step_cpu, column_bytes = measure_speed(residents, days, seed)
-    after_build, peak = measure_memory(residents, min(days, memory_days), seed)
+    memory = measure_memory(residents, min(days, memory_days), seed)
     return SizeResult(residents, days, build_seconds, step_seconds, step_cpu, column_bytes,
-                      after_build, peak)
+                      *memory)
 
 
 def scaling_summary(results: list[SizeResult]) -> dict[str, Any]:
     """How time per day and traced memory grow with the residents.
 
-    The time exponent is the slope of log(ms/day) against log(residents); the marginal bytes
-    per resident are the slope of the traced peak against the residents (the fixed cost of
-    the city grid and the indicator table drops out).
+    The time exponent is the slope of log(ms/day) against log(residents). A straight-line fit
+    ms/day = fixed + per_resident x residents splits the day into the cost that does not
+    depend on the population (the block grid, police, indicators) and the cost per resident.
+    The marginal bytes per resident are the slope of the traced peak against the residents
+    (the fixed memory of the city grid and the indicator table drops out).
     """
     summary: dict[str, Any] = {"ms_per_day_ratios": [], "time_exponent": None,
+                               "fixed_ms_per_day": None, "ns_per_resident_day": None,
                                "marginal_traced_bytes_per_resident": None}
     for smaller, larger in zip(results, results[1:]):
         summary["ms_per_day_ratios"].append({
@@ -165,6 +178,9 @@ def scaling_summary(results: list[SizeResult]) -> dict[str, Any]:
         residents = np.array([r.residents for r in results], dtype=float)
         ms_per_day = np.array([r.ms_per_day for r in results])
         summary["time_exponent"] = float(np.polyfit(np.log(residents), np.log(ms_per_day), 1)[0])
+        slope, intercept = np.polyfit(residents, ms_per_day, 1)
+        summary["fixed_ms_per_day"] = float(intercept)
+        summary["ns_per_resident_day"] = float(slope * 1e6)
         peaks = np.array([r.traced_peak_bytes for r in results], dtype=float)
         summary["marginal_traced_bytes_per_resident"] = float(np.polyfit(residents, peaks, 1)[0])
     return summary
@@ -256,14 +272,15 @@ def report(results: list[SizeResult], summary: dict[str, Any],
           f"{r.ms_per_day:.2f}", f"{r.resident_days_per_second / 1e6:.1f}",
           f"{r.cpu_per_wall:.2f}"] for r in results])
     memory = format_table(
-        ["residents", "columns B/res", "traced after build B/res",
-         f"traced peak B/res (build + {memory_days} days)"],
+        ["residents", "columns", "traced after build", "traced peak in build",
+         f"traced peak in {memory_days} days"],
         [[f"{r.residents:,}", f"{r.column_bytes_per_resident:.0f}",
           f"{r.traced_after_build_bytes / r.residents:.0f}",
-          f"{r.traced_peak_bytes / r.residents:.0f}"] for r in results])
+          f"{r.traced_build_peak_bytes / r.residents:.0f}",
+          f"{r.traced_step_peak_bytes / r.residents:.0f}"] for r in results])
     lines = ["Speed (single process, wall-clock time of model.step())", speed, "",
-             "Memory per resident (columns: Population.nbytes_per_resident(); traced: "
-             "tracemalloc, separate untimed run)", memory, ""]
+             "Memory, bytes per resident (columns: Population.nbytes_per_resident(); traced: "
+             "tracemalloc from the start of the build, separate untimed run)", memory, ""]
 
     lines.append("Growth with residents")
     for ratio in summary["ms_per_day_ratios"]:
@@ -272,6 +289,9 @@ def report(results: list[SizeResult], summary: dict[str, Any],
     if summary["time_exponent"] is not None:
         lines.append(f"  fitted exponent of ms/day vs residents (log-log): "
                      f"{summary['time_exponent']:.2f}  (1.00 = linear)")
+        lines.append(f"  linear fit: ms/day = {summary['fixed_ms_per_day']:.2f} fixed + "
+                     f"{summary['ns_per_resident_day']:.1f} ns x residents "
+                     f"(marginal {1e3 / summary['ns_per_resident_day']:.0f} M resident-days/s)")
         lines.append(f"  marginal traced peak per resident (slope of peak vs residents): "
                      f"{summary['marginal_traced_bytes_per_resident']:.0f} B")
     if projection is not None:

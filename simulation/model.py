@@ -131,6 +131,11 @@ class CityModel(mesa.Model):
     # ----------------------------------------------------------------------------------------
 
     @property
+    def police_units(self) -> mesa.agent.AgentSet:
+        """The patrol units (an empty set in a city without police)."""
+        return self.agents_by_type.get(PoliceUnit, mesa.agent.AgentSet([], random=self.random))
+
+    @property
     def day(self) -> int:
         """The current recorded day (0 = first day after the warm-up; negative during it)."""
         return self.steps - 1 - self.warmup
@@ -144,7 +149,7 @@ class CityModel(mesa.Model):
             self.refresh_residents(day)
         self.release_from_custody(day)
         self.police_visits[:] = 0.0
-        self.agents_by_type[PoliceUnit].shuffle_do("patrol")
+        self.police_units.shuffle_do("patrol")
         self.commit_offences(day)
         self.commit_domestic_violence(day)
         self.update_opportunity()
@@ -265,8 +270,8 @@ class CityModel(mesa.Model):
         business = (self.city.land_use[targets] != 0) & (
             rng.random(len(targets)) < self.params.offending.business_victim_share)
         at_home = property_crime & ~business
-        start = population.block_start[targets[at_home]]
-        count = population.block_start[targets[at_home] + 1] - start
+        start = population.block_first[targets[at_home]]
+        count = population.block_count[targets[at_home]]
         has_residents = count > 0
         chosen = start + np.floor(rng.random(len(start)) * count).astype(np.int64)
         victims[at_home] = np.where(has_residents, chosen, BUSINESS)

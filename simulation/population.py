@@ -4,7 +4,8 @@ Residents are far too many for one Python object each (DESIGN: a per-agent Mesa 
 50-400x slower than the same update in numpy), so every daily, monthly and yearly update is a
 vectorised kernel over these columns. Residents are stored sorted by neighbourhood, block and
 household, so the residents of a block, of a household or of a neighbourhood are contiguous
-slices; `Population.block_start` and `Population.neighbourhood_start` index them.
+slices; `Population.block_first` / `block_count` and `Population.neighbourhood_start` index
+them.
 
 The population is closed in size: births replace residents who die or move away, in the same
 household slot, so the ids and the sort order never change.
@@ -60,7 +61,8 @@ class Population:
     peers: np.ndarray  # int32 (residents x peers) ids of peers
     household_start: np.ndarray  # int32 per household: first resident id
     household_size: np.ndarray  # int16 per household
-    block_start: np.ndarray  # int64 per block (+1): residents of block c are block_start[c]:block_start[c+1]
+    block_first: np.ndarray  # int64 per block: residents of block c are block_first[c] : + block_count[c]
+    block_count: np.ndarray  # int64 per block
     neighbourhood_start: np.ndarray  # int64 per neighbourhood (+1), likewise
     births: int = 0
     deaths: int = 0
@@ -178,8 +180,11 @@ def build_population(
     trust = np.clip(params.trust_mean + params.trust_ses_gradient * (ses - 0.5)
                     + rng.normal(0, params.trust_sd, n), 0, 1).astype(np.float32)
 
-    block_counts = np.bincount(home_cell, minlength=city.cells)
-    block_start = np.concatenate([[0], np.cumsum(block_counts)])
+    # Blocks are contiguous runs (sorted by neighbourhood first, so not in raster order).
+    block_count = np.bincount(home_cell, minlength=city.cells)
+    block_first = np.zeros(city.cells, dtype=np.int64)
+    occupied, first = np.unique(home_cell, return_index=True)
+    block_first[occupied] = first
     neighbourhood_counts = np.bincount(neighbourhood, minlength=city.neighbourhoods)
     neighbourhood_start = np.concatenate([[0], np.cumsum(neighbourhood_counts)])
 
@@ -207,7 +212,8 @@ def build_population(
         peers=draw_peers(params, age, neighbourhood_start, rng),
         household_start=household_start,
         household_size=sizes.astype(np.int16),
-        block_start=block_start,
+        block_first=block_first,
+        block_count=block_count,
         neighbourhood_start=neighbourhood_start,
     )
     return population

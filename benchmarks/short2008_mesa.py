@@ -1,0 +1,375 @@
+"""Short et al. (2008) burglars written in plain Mesa, run beside crimesim's vectorised model.
+
+Short, D'Orsogna, Pasour, Tita, Brantingham, Bertozzi & Chayes (2008), "A statistical model
+of criminal behavior", Math. Models Methods Appl. Sci. 18:1249-1267.
+
+`BurglarModel` is the model as a typical Mesa 3.5 user would write it: a periodic
+`OrthogonalVonNeumannGrid`, each burglar a `CellAgent` that, in its own ``step``, burgles its
+house with probability 1 - exp(-A dt) (recording the event and calling ``self.remove()``) or
+else walks to a neighbouring cell chosen with probability proportional to the neighbour's A.
+The model's step is ``self.agents.shuffle_do("step")``, then the attractiveness update, then
+Poisson(Gamma dt sites) new burglars at random cells. The agents draw from the model's seeded
+stdlib generator (``self.random``, which ``shuffle_do`` uses as well); the Poisson counts come
+from ``model.rng``.
+
+The field B is a Mesa property layer updated with the project's numpy kernel
+(`simulation.offending.update_attractiveness`), not cell by cell: both implementations then
+share the same field update and the comparison measures the burglar kernel, which is the part
+that differs. Both start at the homogeneous equilibrium: B = theta Gamma / omega everywhere and
+Poisson(equilibrium_burglars x sites) burglars at random sites.
+
+The script runs both on the same parameters with different fixed seeds. They use different
+random streams, so only statistics can match, not trajectories: it compares the burglaries per
+site per unit time (both ~Gamma) and the mean burglars per site over the second half of the
+run, each with a standard error from block means, and prints "agree" when the difference is
+within 3 standard errors. Target: the vectorised model >= 50x faster per step.
+
+Usage::
+
+    python benchmarks/short2008_mesa.py                 # set c, 64 x 64, 30000 steps
+    python benchmarks/short2008_mesa.py --quick         # 32 x 32, 6000 steps
+    python benchmarks/short2008_mesa.py --set a --size 48 --steps 20000 --json short.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Cell, CellAgent, OrthogonalVonNeumannGrid
+
+from simulation import offending
+from simulation.short2008 import (
+    PUBLISHED_SETS,
+    Short2008Params,
+    Short2008Result,
+    run_short2008,
+)
+
+DEFAULT_SIZE = 64
+DEFAULT_STEPS = 30_000
+QUICK_SIZE = 32
+QUICK_STEPS = 6_000
+DEFAULT_BLOCKS = 10
+AGREEMENT_Z = 3.0
+"""Largest |difference| / standard error still called agreement."""
+TARGET_SPEEDUP = 50.0
+
+
+class Burglar(CellAgent):
+    """A burglar on the lattice: burgles the house it stands on, or walks to a neighbour's."""
+
+    def __init__(self, model: BurglarModel, cell: Cell) -> None:
+        """Create a burglar standing on ``cell``."""
+        super().__init__(model)
+        self.cell = cell
+
+    def step(self) -> None:
+        """Burgle with probability 1 - exp(-A dt) and leave the model; otherwise move to one
+        of the 4 neighbours with probability proportional to its A."""
+        model = self.model
+        if self.random.random() < 1.0 - math.exp(-self.cell.attractiveness * model.dt):
+            model.burglaries[self.cell.coordinate] += 1
+            self.remove()
+        else:
+            neighbours = self.cell.neighborhood.cells
+            weights = [neighbour.attractiveness for neighbour in neighbours]
+            self.move_to(self.random.choices(neighbours, weights=weights)[0])
+
+
+class BurglarModel(mesa.Model):
+    """Short et al.'s (2008) burglar model on a periodic lattice, one step of length dt.
+
+    Args:
+        params: lattice size and model parameters (Short et al.'s set c by default).
+        rng: seed of the model's random number generators.
+    """
+
+    def __init__(self, params: Short2008Params | None = None, rng: int | None = None) -> None:
+        super().__init__(rng=rng)
+        self.params = params = params or Short2008Params()
+        self.dt = params.dt
+        self.grid = OrthogonalVonNeumannGrid((params.size, params.size), torus=True,
+                                             random=self.random)
+        self.grid.create_property_layer("dynamic_attractiveness",
+                                        default_value=params.equilibrium_dynamic)
+        self.grid.create_property_layer("attractiveness",
+                                        default_value=params.a0 + params.equilibrium_dynamic)
+        self.burglaries = np.zeros((params.size, params.size), dtype=np.int64)
+        self.sites = params.size * params.size
+        self.add_burglars(int(self.rng.poisson(params.equilibrium_burglars * self.sites)))
+
+    def step(self) -> None:
+        """Burglars act in random order, the field takes up the burglaries, new burglars come."""
+        self.burglaries[:] = 0
+        self.agents.shuffle_do("step")
+        self.update_attractiveness()
+        self.add_burglars(int(self.rng.poisson(self.params.gamma * self.dt * self.sites)))
+
+    def update_attractiveness(self) -> None:
+        """B <- [(1 - eta) B + (eta / 4) sum of neighbours' B](1 - omega dt) + theta E; A = A0 + B."""
+        params = self.params
+        dynamic = self.grid.dynamic_attractiveness.data
+        offending.update_attractiveness(dynamic, self.burglaries, params.eta, params.omega,
+                                        params.theta, dt=params.dt, periodic=True)
+        self.grid.attractiveness.data = params.a0 + dynamic
+
+    def add_burglars(self, count: int) -> None:
+        """Place ``count`` new burglars at cells drawn uniformly at random."""
+        cells = self.random.choices(self.grid.all_cells.cells, k=count)
+        Burglar.create_agents(self, count, cells)
+
+
+@dataclass
+class TimedRun:
+    """One implementation's run: its result and how long it took."""
+
+    name: str
+    seed: int
+    result: Short2008Result
+    build_seconds: float
+    step_seconds: float
+
+    @property
+    def microseconds_per_step(self) -> float:
+        """Wall-clock microseconds per time step."""
+        return 1e6 * self.step_seconds / self.result.steps
+
+    @property
+    def mean_burglars_per_site(self) -> float:
+        """Burglars per site averaged over the second half of the run."""
+        series = self.result.burglars_per_step
+        return float(series[len(series) // 2:].mean() / self.result.params.size**2)
+
+
+def run_mesa(params: Short2008Params, steps: int, seed: int) -> TimedRun:
+    """Run `BurglarModel` and collect the same statistics as `run_short2008` does."""
+    start = time.perf_counter()
+    model = BurglarModel(params, rng=seed)
+    build_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    size = params.size
+    half, three_quarters = steps // 2, (3 * steps) // 4
+    summed = np.zeros((size, size))
+    quarters = [np.zeros((size, size)), np.zeros((size, size))]
+    burglaries = np.zeros((size, size), dtype=np.int64)
+    per_step = np.zeros(steps, dtype=np.int64)
+    population = np.zeros(steps, dtype=np.int64)
+    attractiveness = model.grid.attractiveness.data
+    for step in range(steps):
+        model.step()
+        per_step[step] = model.burglaries.sum()
+        population[step] = len(model.agents)
+        if step >= half:
+            summed += attractiveness
+            burglaries += model.burglaries
+            quarters[step >= three_quarters] += attractiveness
+    kept = steps - half
+    result = Short2008Result(
+        params=params,
+        steps=steps,
+        mean_attractiveness=summed / max(kept, 1),
+        final_attractiveness=attractiveness.copy(),
+        burglaries=burglaries,
+        burglaries_per_step=per_step,
+        burglars_per_step=population,
+        half_maps=(quarters[0] / max(kept // 2, 1), quarters[1] / max(kept // 2, 1)),
+    )
+    return TimedRun("plain Mesa", seed, result, build_seconds, time.perf_counter() - start)
+
+
+def run_vectorised(params: Short2008Params, steps: int, seed: int) -> TimedRun:
+    """Run the project's `run_short2008` (its set-up is included in the step time)."""
+    start = time.perf_counter()
+    result = run_short2008(params, steps, seed)
+    return TimedRun("crimesim (numpy)", seed, result, 0.0, time.perf_counter() - start)
+
+
+def block_mean(series: np.ndarray, blocks: int) -> tuple[float, float]:
+    """Mean of the second half of ``series`` and its standard error from ``blocks`` block means.
+
+    Consecutive steps are correlated (a burglar lives ~1 / (A dt) steps), so the standard
+    error comes from the spread of block means, not of single steps.
+    """
+    second_half = np.asarray(series[len(series) // 2:], dtype=float)
+    means = np.array([block.mean() for block in np.array_split(second_half, blocks)])
+    return float(second_half.mean()), float(means.std(ddof=1) / math.sqrt(blocks))
+
+
+def compare(ours: TimedRun, theirs: TimedRun, blocks: int) -> list[dict[str, Any]]:
+    """Two-sample checks of burglaries and burglars per step, in per-site units."""
+    params = ours.result.params
+    sites = params.size**2
+    statistics = [
+        ("burglaries per site per unit time", "burglaries_per_step", sites * params.dt),
+        ("burglars per site", "burglars_per_step", sites),
+    ]
+    checks = []
+    for label, field, scale in statistics:
+        mean_ours, error_ours = block_mean(getattr(ours.result, field), blocks)
+        mean_theirs, error_theirs = block_mean(getattr(theirs.result, field), blocks)
+        difference = (mean_ours - mean_theirs) / scale
+        error = math.hypot(error_ours, error_theirs) / scale
+        z = difference / error if error > 0 else math.inf
+        checks.append({
+            "statistic": label,
+            "ours": mean_ours / scale, "ours_se": error_ours / scale,
+            "mesa": mean_theirs / scale, "mesa_se": error_theirs / scale,
+            "difference": difference, "difference_se": error, "z": z,
+            "verdict": "agree" if abs(z) <= AGREEMENT_Z else "DISAGREE",
+        })
+    return checks
+
+
+def field_update_microseconds(params: Short2008Params, repeats: int = 2000) -> float:
+    """Microseconds per call of the shared field kernel on this lattice (for context)."""
+    dynamic = np.full((params.size, params.size), params.equilibrium_dynamic)
+    events = np.zeros((params.size, params.size), dtype=np.int64)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        offending.update_attractiveness(dynamic, events, params.eta, params.omega, params.theta,
+                                        dt=params.dt, periodic=True)
+    return 1e6 * (time.perf_counter() - start) / repeats
+
+
+def format_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table, first column left-aligned and the others right-aligned."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+
+    def line(cells: list[str]) -> str:
+        first, *rest = cells
+        return "  ".join([str(first).ljust(widths[0])]
+                         + [str(cell).rjust(width) for cell, width in zip(rest, widths[1:])])
+
+    return "\n".join([line(headers), "  ".join("-" * width for width in widths)]
+                     + [line(row) for row in rows])
+
+
+def report(parameter_set: str, ours: TimedRun, theirs: TimedRun, checks: list[dict[str, Any]],
+           blocks: int, field_microseconds: float) -> str:
+    """All tables as text."""
+    params, steps = ours.result.params, ours.result.steps
+    speedup = theirs.microseconds_per_step / ours.microseconds_per_step
+    runs = [ours, theirs]
+    header = (f"Short et al. (2008) set {parameter_set}: eta {params.eta:g}, theta "
+              f"{params.theta:g}, Gamma {params.gamma:g}, omega {params.omega:.4g}, "
+              f"A0 {params.a0:.4g}, dt {params.dt:g}; {params.size} x {params.size} periodic "
+              f"lattice, {steps} steps; seeds {ours.seed} (ours), {theirs.seed} (Mesa)")
+    implementations = format_table(
+        ["", ours.name, theirs.name, "reference"],
+        [["build seconds", f"{ours.build_seconds:.3f}", f"{theirs.build_seconds:.3f}", ""],
+         ["step seconds", f"{ours.step_seconds:.2f}", f"{theirs.step_seconds:.2f}", ""],
+         ["microseconds per step", f"{ours.microseconds_per_step:.1f}",
+          f"{theirs.microseconds_per_step:.1f}", ""],
+         ["burglaries per site per unit time", *(f"{r.result.burglary_rate:.5f}" for r in runs),
+          f"Gamma = {params.gamma:g}"],
+         ["mean burglars per site", *(f"{r.mean_burglars_per_site:.5f}" for r in runs),
+          f"homogeneous equilibrium {params.equilibrium_burglars:.5f}"],
+         ["attractiveness CV", *(f"{r.result.attractiveness_cv:.3f}" for r in runs), ""],
+         ["peak ratio (max / mean A)", *(f"{r.result.peak_ratio:.2f}" for r in runs), ""],
+         ["map stability (3rd vs 4th quarter)",
+          *(f"{r.result.map_stability:.3f}" for r in runs), ""]])
+    agreement = format_table(
+        ["statistic (second half)", "ours ± se", "Mesa ± se", "difference ± se", "z", "verdict"],
+        [[c["statistic"], f"{c['ours']:.5f} ± {c['ours_se']:.5f}",
+          f"{c['mesa']:.5f} ± {c['mesa_se']:.5f}",
+          f"{c['difference']:+.5f} ± {c['difference_se']:.5f}", f"{c['z']:+.2f}", c["verdict"]]
+         for c in checks])
+    block_steps = (steps - steps // 2) // blocks
+    field_share = field_microseconds / ours.microseconds_per_step
+    return "\n".join([
+        header, "", implementations, "",
+        f"Agreement: two-sample check with standard errors from {blocks} blocks of ~"
+        f"{block_steps} steps; |z| <= {AGREEMENT_Z:g} -> agree. Different random streams: "
+        "only statistics can match, not trajectories.",
+        agreement, "",
+        f"Speed: Mesa / ours = {speedup:.1f}x per step (target >= {TARGET_SPEEDUP:g}x: "
+        f"{'PASS' if speedup >= TARGET_SPEEDUP else 'FAIL'})",
+        f"  shared field update (update_attractiveness) on this lattice: "
+        f"{field_microseconds:.1f} us per step = {field_share:.0%} of ours, "
+        f"{field_microseconds / theirs.microseconds_per_step:.1%} of Mesa's",
+    ])
+
+
+def run_summary(run: TimedRun) -> dict[str, Any]:
+    """One implementation's numbers, for the JSON output."""
+    result = run.result
+    return {"name": run.name, "seed": run.seed, "build_seconds": run.build_seconds,
+            "step_seconds": run.step_seconds,
+            "microseconds_per_step": run.microseconds_per_step,
+            "burglary_rate": result.burglary_rate,
+            "mean_burglars_per_site": run.mean_burglars_per_site,
+            "attractiveness_cv": result.attractiveness_cv, "peak_ratio": result.peak_ratio,
+            "map_stability": result.map_stability}
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", dest="parameter_set", choices=sorted(PUBLISHED_SETS),
+                        default="c", help="Short et al.'s parameter set (default: c)")
+    parser.add_argument("--size", type=int, default=None,
+                        help=f"lattice side (default: {DEFAULT_SIZE}, {QUICK_SIZE} with --quick)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help=f"time steps (default: {DEFAULT_STEPS}, {QUICK_STEPS} with --quick)")
+    parser.add_argument("--quick", action="store_true", help="a smaller, shorter run")
+    parser.add_argument("--blocks", type=int, default=DEFAULT_BLOCKS,
+                        help="blocks for the standard errors (default: %(default)s)")
+    parser.add_argument("--seed-ours", type=int, default=1,
+                        help="seed of the vectorised run (default: %(default)s)")
+    parser.add_argument("--seed-mesa", type=int, default=2,
+                        help="seed of the Mesa run (default: %(default)s)")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="also write the results as JSON to PATH")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both implementations, print the comparison and optionally write the JSON."""
+    arguments = parse_arguments(argv)
+    size = arguments.size or (QUICK_SIZE if arguments.quick else DEFAULT_SIZE)
+    steps = arguments.steps or (QUICK_STEPS if arguments.quick else DEFAULT_STEPS)
+    eta, theta, gamma = PUBLISHED_SETS[arguments.parameter_set]
+    params = Short2008Params(size=size, eta=eta, theta=theta, gamma=gamma)
+
+    print(f"running crimesim's vectorised model: {size} x {size}, {steps} steps ...",
+          file=sys.stderr, flush=True)
+    ours = run_vectorised(params, steps, arguments.seed_ours)
+    print("running the plain Mesa model ...", file=sys.stderr, flush=True)
+    theirs = run_mesa(params, steps, arguments.seed_mesa)
+    checks = compare(ours, theirs, arguments.blocks)
+    field_microseconds = field_update_microseconds(params)
+    print(report(arguments.parameter_set, ours, theirs, checks, arguments.blocks,
+                 field_microseconds))
+
+    if arguments.json:
+        speedup = theirs.microseconds_per_step / ours.microseconds_per_step
+        arguments.json.write_text(json.dumps({
+            "benchmark": "short2008_mesa",
+            "environment": {"python": platform.python_version(), "numpy": np.__version__,
+                            "mesa": mesa.__version__, "platform": platform.platform()},
+            "parameter_set": arguments.parameter_set,
+            "params": params.model_dump(),
+            "steps": steps,
+            "blocks": arguments.blocks,
+            "runs": [run_summary(ours), run_summary(theirs)],
+            "agreement": checks,
+            "speedup": speedup,
+            "target_speedup": TARGET_SPEEDUP,
+            "field_update_microseconds": field_microseconds,
+        }, indent=2) + "\n")
+        print(f"wrote {arguments.json}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The city with default parameters shows the stylized facts of REFERENCE.md (seeded runs)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import CityModel, Parameters, run, with_overrides
+from simulation.population import Status
+from tests.conftest import small_params
+
+
+def test_same_seed_same_outputs_different_seed_different_outputs():
+    params = small_params()
+    first, second = run(params, seed=5, days=120), run(params, seed=5, days=120)
+    pd.testing.assert_frame_equal(first.daily, second.daily)
+    pd.testing.assert_frame_equal(first.annual, second.annual)
+    pd.testing.assert_frame_equal(first.neighbourhoods, second.neighbourhoods)
+    assert first.summary == second.summary
+    other = run(params, seed=6, days=120)
+    assert not first.daily.equals(other.daily)
+
+
+def test_seed_sequence_runs_are_reproducible():
+    params = small_params()
+    seed = np.random.SeedSequence(42).spawn(3)[2]
+    first = run(params, seed=seed, days=60)
+    second = run(params, seed=np.random.SeedSequence(42).spawn(3)[2], days=60)
+    pd.testing.assert_frame_equal(first.daily, second.daily)
+    assert first.seed == {"entropy": 42, "spawn_key": [2]}
+
+
+def test_police_units_are_mesa_agents_with_a_sector():
+    model = CityModel(small_params(), rng=1, days=10)
+    from simulation.policing import PoliceUnit
+
+    units = model.agents_by_type[PoliceUnit]
+    assert len(units) >= 1
+    model.step()
+    assert model.police_visits.sum() == len(units) * model.params.police.blocks_per_day
+    for unit in units:
+        assert np.all(model.city.neighbourhood[unit.blocks_today] == unit.sector)
+
+
+def test_fields_are_mesa_property_layers_sharing_the_model_arrays():
+    model = CityModel(small_params(), rng=1, days=40)
+    for _ in range(40):
+        model.step()
+    layer = model.grid._mesa_property_layers["attractiveness"]
+    assert np.shares_memory(layer.data, model.attractiveness)
+    assert np.allclose(layer.data.ravel(), model.base_attractiveness + model.dynamic_attractiveness.ravel())
+
+
+def test_custody_spells_end_after_their_set_length():
+    params = small_params(**{"police.custody_probability": 1.0, "police.custody_days": 20,
+                             "warmup_days": 0})
+    model = CityModel(params, rng=3, days=200)
+    held_since = {}
+    for _ in range(200):
+        before = model.population.status.copy()
+        model.step()
+        now = model.population.status
+        for resident in np.flatnonzero((before == Status.FREE) & (now == Status.CUSTODY)):
+            held_since[resident] = model.day
+        for resident in np.flatnonzero((before == Status.CUSTODY) & (now == Status.FREE)):
+            assert model.day - held_since.pop(resident) == 20
+    assert model.population.arrests.sum() > 0
+
+
+# -- stylized facts on the default city ----------------------------------------------------
+
+
+def test_crime_concentrates_in_the_law_of_concentration_range(default_run):
+    # S1: 50% of crime at 2.1-6.0% of street segments (Weisburd 2015), every year.
+    half = default_run.annual["share_blocks_half_crime"]
+    assert half.between(0.021, 0.060).all(), half.tolist()
+
+
+def test_offending_peaks_at_ages_15_to_19_with_a_long_tail(default_run):
+    # S4: prevalence peaks at 15-19 and falls from the early 20s (Farrington 1986).
+    profile = default_run.age_profile.set_index("age_band")["offence_rate"]
+    assert profile.idxmax() == "15-19"
+    assert profile["15-19"] > 2.5 * profile["35-39"]
+    assert profile["10-14"] < profile["15-19"]
+    assert profile["35-39"] > 0.1 * profile["15-19"]  # a long tail, not a cliff
+
+
+def test_a_few_offenders_commit_a_large_share_of_crime(default_run):
+    # S5: 6% of a birth cohort committed 52% of its offences (Wolfgang, Figlio & Sellin 1972).
+    summary = default_run.summary
+    assert summary["cohort_size"] > 3000
+    assert 0.40 < summary["cohort_offences_by_top_6pct"] < 0.70
+
+
+def test_repeat_victimisation_is_well_above_chance(default_run):
+    # S2: repeat victims suffer far more than their chance share (Farrell & Pease 1993).
+    annual = default_run.annual
+    assert (annual["repeat_victimisation_share"] > 2.0 * annual["repeat_victimisation_chance"]).all()
+
+
+def test_levels_are_plausible_for_a_latin_american_city(default_run):
+    summary = default_run.summary
+    assert 0.15 < summary["reporting_rate"] < 0.35  # ~3 in 4 crimes unreported
+    assert 1_500 < summary["recorded_crime_rate"] < 4_500  # crime4 median 2,800 per 100,000
+    assert 10 < summary["homicide_rate"] < 40  # the Americas 17.2
+    assert 0.15 < summary["arrests_per_recorded_crime"] < 0.45  # crime4 median 0.28
+    daily = default_run.daily
+    assert (daily[[c for c in daily if c.startswith("recorded_")]].sum(axis=1)
+            <= daily[[c for c in daily if c.startswith("true_")]].sum(axis=1)).all()
+
+
+def test_hotspot_patrol_reduces_crime_in_treated_blocks_against_random_patrol():
+    # S8: hot-spots policing lowers crime where it patrols (Braga et al. 2019).
+    def patrol(strategy):
+        params = with_overrides(Parameters(), {"police.strategy": strategy,
+                                               "population.residents": 50_000})
+        model = CityModel(params, rng=4, days=730)
+        visits, crimes = np.zeros(model.city.cells), np.zeros(model.city.cells)
+        for _ in range(params.warmup_days + 730):
+            model.step()
+            if model.day >= 0:
+                visits += model.police_visits
+                crimes += model._street_crimes_today
+        return visits, crimes
+
+    hot_visits, hot_crimes = patrol("hotspot")
+    _, random_crimes = patrol("random")
+    treated = hot_visits >= np.quantile(hot_visits, 0.98)
+    assert hot_crimes[treated].sum() < 0.85 * random_crimes[treated].sum()
+    # No city-wide rise: what is prevented in the hot spots is not all displaced elsewhere.
+    assert hot_crimes.sum() < random_crimes.sum()

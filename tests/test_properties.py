@@ -1,0 +1,55 @@
+"""Property-based tests: invariants of the model over random valid parameters."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation import CityModel, with_overrides, Parameters
+from simulation.population import Status
+
+parameters = st.fixed_dictionaries({
+    "city.width": st.integers(8, 30),
+    "city.height": st.integers(8, 30),
+    "city.neighbourhoods": st.integers(1, 9),
+    "population.residents": st.integers(100, 2000),
+    "population.propensity_sigma": st.floats(0, 3),
+    "population.peers": st.integers(0, 6),
+    "offending.attempt_rate": st.floats(0, 20),
+    "offending.deterrence_exponent": st.floats(0, 5),
+    "offending.lethality": st.floats(0, 1),
+    "opportunity.eta": st.floats(0, 1),
+    "opportunity.theta": st.floats(0, 5),
+    "police.officers_per_100k": st.floats(0, 3000),
+    "police.strategy": st.sampled_from(["random", "hotspot"]),
+    "police.custody_probability": st.floats(0, 1),
+    "police.custody_days": st.integers(1, 400),
+    "reporting.trust_effect": st.floats(0, 10),
+    "warmup_days": st.integers(0, 40),
+})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=parameters, seed=st.integers(0, 2**32 - 1))
+def test_invariants_hold_for_any_valid_parameters(overrides, seed):
+    params = with_overrides(Parameters(), overrides)
+    days = 70
+    model = CityModel(params, rng=seed, days=days)
+    size = model.population.size
+    for _ in range(params.warmup_days + days):
+        model.step()
+        status = model.population.status
+        assert model.population.size == size
+        assert np.isin(status, [Status.FREE, Status.CUSTODY]).all()
+        assert (status == Status.CUSTODY).sum() == len(model.custody_ids)
+    daily = model.indicators.daily
+    assert not np.isnan(daily).any()
+    assert (daily >= 0).all()
+    from simulation.indicators import COLUMN
+    from simulation.params import CRIME_TYPES
+    for crime in CRIME_TYPES:
+        true = daily[:, COLUMN[f"true_{crime}"]]
+        assert (daily[:, COLUMN[f"reported_{crime}"]] <= true).all()
+        assert (daily[:, COLUMN[f"recorded_{crime}"]] <= true).all()
+    assert np.isfinite(model.attractiveness).all() and (model.attractiveness >= 0).all()
+    perceived = model.population.perceived_risk
+    assert ((perceived >= 0) & (perceived <= 1)).all()
