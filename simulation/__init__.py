@@ -4,7 +4,7 @@ The one entry point for experiments is `run` (parameters, seed) -> `RunResult`.
 """
 
 from simulation.model import CityModel
-from simulation.params import ParameterError, Parameters, with_overrides
+from simulation.params import ParameterError, Parameters, validate, with_overrides
 from simulation.run import RunResult, run
 
-__all__ = ["CityModel", "ParameterError", "Parameters", "RunResult", "run", "with_overrides"]
+__all__ = ["CityModel", "ParameterError", "Parameters", "RunResult", "run", "validate", "with_overrides"]

@@ -30,7 +30,7 @@ from simulation import offending
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog
 from simulation.offending import DOMESTIC, HOMICIDE, PROPERTY
-from simulation.params import AGE_BANDS, CRIME_TYPES, Parameters
+from simulation.params import AGE_BANDS, CRIME_TYPES, LAND_USES, Parameters
 from simulation.policing import PoliceUnit, patrol_units
 from simulation.population import (
     DAYS_PER_YEAR,
@@ -190,11 +190,29 @@ class CityModel(mesa.Model):
             params.offending) * free)
         self.domestic_cumsum = np.cumsum(self.domestic_weights() * free)
         self.exposure_cumsum = np.cumsum(population.exposure * free)
-        at_home = np.where(unemployed | ~self.working_age(), 1.0, params.reporting.at_home_share)
-        guardians = np.bincount(population.home_cell, weights=at_home * free, minlength=self.city.cells)
-        self.informal_guardianship[:] = 1.0 - (1.0 - params.reporting.informal_guardianship) ** guardians
+        self.informal_guardianship[:] = self.informal_guardians(unemployed, free)
         bands = np.minimum(population.age // 5, len(AGE_BANDS) - 1).astype(np.int64)
         self.residents_by_age_band = np.bincount(bands, minlength=len(AGE_BANDS))
+
+    def informal_guardians(self, unemployed: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """Chance that residents block an attempt at each block (routine activities).
+
+        Residents at home guard their own block: the young, the old and the unemployed all
+        day, employed adults for ``at_home_share`` of it. The rest of the day they are out in
+        their neighbourhood, spread over its blocks by land-use footfall. With h(c) residents
+        at home and s(c) people in the street at block c:
+        informal(c) = 1 - (1 - g_home)^h(c) * (1 - g_street)^s(c).
+        """
+        city, population, reporting = self.city, self.population, self.params.reporting
+        at_home = np.where(unemployed | ~self.working_age(), 1.0, reporting.at_home_share) * free
+        home = np.bincount(population.home_cell, weights=at_home, minlength=city.cells)
+        out = np.bincount(population.neighbourhood, weights=free - at_home,
+                          minlength=city.neighbourhoods)
+        footfall = np.array([getattr(reporting.street_footfall, use) for use in LAND_USES])[city.land_use]
+        footfall_total = np.bincount(city.neighbourhood, weights=footfall, minlength=city.neighbourhoods)
+        street = out[city.neighbourhood] * footfall / np.maximum(footfall_total[city.neighbourhood], 1e-12)
+        return 1.0 - ((1.0 - reporting.informal_guardianship) ** home
+                      * (1.0 - reporting.street_guardianship) ** street)
 
     def working_age(self) -> np.ndarray:
         age = self.population.age

@@ -332,7 +332,7 @@ class OffendingParams(_Section):
                                    description="Blocks an offender weighs by attractiveness")
     mix: CrimeMix = Field(default_factory=CrimeMix, description="Crime types by land use")
     lethality: float = param(
-        0.006, unit="share of violent offences", ge=0, le=1,
+        0.005, unit="share of violent offences", ge=0, le=1,
         source="assumption, gives ~20 homicides per 100,000 (the Americas 17.2 in 2017, UNODC 2019)",
         description="Share of robberies and assaults that end in a death (firearms raise it)")
     domestic_rate: float = param(
@@ -417,6 +417,12 @@ ReportProbability = _per_crime_type(
     description="Chance that a victim with average trust reports")
 
 
+StreetFootfall = _per_land_use(
+    "StreetFootfall", {"residential": 1.0, "commercial": 4.0, "nightlife": 4.0},
+    unit="relative weight", source="assumption",
+    description="Relative number of people out in the street on a block, by land use")
+
+
 class ReportingParams(_Section):
     """Informal guardianship, reporting by victims and recording by the police."""
 
@@ -426,6 +432,11 @@ class ReportingParams(_Section):
     at_home_share: float = param(0.4, unit="share", ge=0, le=1, source="assumption",
                                  description="Share of an employed adult's day at home; the "
                                              "young, old and unemployed count fully")
+    street_guardianship: float = param(
+        0.01, unit="per person in the street", ge=0, le=1, source="assumption (routine activities)",
+        description="Chance that each person out in the street on a block blocks an attempt there")
+    street_footfall: StreetFootfall = Field(default_factory=StreetFootfall,
+                                            description="Where people out of home spend the day")
     base: ReportProbability = Field(default_factory=ReportProbability,
                                     description="Reporting by crime type")
     trust_effect: float = param(2.0, unit="log-odds per unit trust", ge=0, le=20,
