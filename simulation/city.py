@@ -20,8 +20,6 @@ import numpy as np
 from simulation.params import LAND_USES, CityParams, OpportunityParams
 
 RESIDENTIAL, COMMERCIAL, NIGHTLIFE = range(len(LAND_USES))
-RESIDENTIAL_WEIGHT = np.array([1.0, 0.3, 0.3])
-"""Relative number of residents living on a block of each land use (assumption)."""
 
 
 @dataclass(frozen=True)
@@ -124,10 +122,11 @@ def build_city(params: CityParams, rng: np.random.Generator) -> City:
 
     block_ses = ses[neighbourhood]
     disorder = np.clip(params.disorder_poverty_gradient * (1 - block_ses)
-                       + rng.normal(0, 0.1, width * height), 0, 1)
+                       + rng.normal(0, params.block_noise_sd, width * height), 0, 1)
     lighting = np.clip(params.lighting_mean + params.lighting_ses_gradient * (block_ses - 0.5)
-                       + rng.normal(0, 0.1, width * height), 0, 1)
-    residential_weight = density[neighbourhood] * RESIDENTIAL_WEIGHT[land_use]
+                       + rng.normal(0, params.block_noise_sd, width * height), 0, 1)
+    by_use = np.array([getattr(params.residential_weight, use) for use in LAND_USES])
+    residential_weight = density[neighbourhood] * by_use[land_use]
     block_heterogeneity = rng.lognormal(-0.5, 1.0, width * height)
     return City(
         width=width,

@@ -120,6 +120,8 @@ class IndicatorLog:
         self.today[start:start + len(CRIME_TYPES)] += np.bincount(crime_types, minlength=len(CRIME_TYPES))
 
     def close_day(self, day: int) -> None:
+        if day >= len(self.daily):  # stepped past the planned horizon (the app does): grow
+            self.daily = np.concatenate([self.daily, np.zeros_like(self.daily)])
         self.daily[day] = self.today
         self.today[:] = 0.0
 

@@ -4,7 +4,9 @@ The model combines the crime-pattern dynamics of Short et al. (2008) with routin
 rational-choice offending (Cohen & Felson 1979; Nagin 2013), police patrol as guardianship,
 and the reporting process that separates true from recorded crime. Residents are a
 structure of numpy arrays (`simulation.population`); police units are Mesa agents
-(`simulation.policing`). Every random draw comes from ``self.rng``.
+(`simulation.policing`). Every random draw comes from ``self.rng``, except the daily order
+in which police units patrol, which Mesa draws from ``self.random`` (itself seeded from the
+same seed).
 
 The day, in the order docs/ODD.md describes it:
 
@@ -183,16 +185,24 @@ class CityModel(mesa.Model):
             self._reset_newborn(newborn)
             self.indicators.add("births", len(newborn))
             self.indicators.add("deaths", population.deaths - deaths_before)
+        self.refresh_hazards()
         free = population.status == Status.FREE
-        unemployed = self.working_age_unemployed()
-        self.motivation_cumsum = np.cumsum(offending.motivation(
-            population.propensity, population.age, unemployed, population.dropped_out,
-            params.offending) * free)
-        self.domestic_cumsum = np.cumsum(self.domestic_weights() * free)
-        self.exposure_cumsum = np.cumsum(population.exposure * free)
-        self.informal_guardianship[:] = self.informal_guardians(unemployed, free)
+        self.informal_guardianship[:] = self.informal_guardians(self.working_age_unemployed(), free)
         bands = np.minimum(population.age // 5, len(AGE_BANDS) - 1).astype(np.int64)
         self.residents_by_age_band = np.bincount(bands, minlength=len(AGE_BANDS))
+
+    def refresh_hazards(self) -> None:
+        """Cumulative tables of offending motivation, domestic-violence hazard and exposure.
+
+        They cover every resident; who is in custody is checked when an offender is drawn, so
+        a release takes effect the same day. Rebuilt monthly and after any rebirth.
+        """
+        population = self.population
+        self.motivation_cumsum = np.cumsum(offending.motivation(
+            population.propensity, population.age, self.working_age_unemployed(),
+            population.dropped_out, self.params.offending))
+        self.domestic_cumsum = np.cumsum(self.domestic_weights())
+        self.exposure_cumsum = np.cumsum(population.exposure)
 
     def informal_guardians(self, unemployed: np.ndarray, free: np.ndarray) -> np.ndarray:
         """Chance that residents block an attempt at each block (routine activities).
@@ -200,8 +210,9 @@ class CityModel(mesa.Model):
         Residents at home guard their own block: the young, the old and the unemployed all
         day, employed adults for ``at_home_share`` of it. The rest of the day they are out in
         their neighbourhood, spread over its blocks by land-use footfall. With h(c) residents
-        at home and s(c) people in the street at block c:
-        informal(c) = 1 - (1 - g_home)^h(c) * (1 - g_street)^s(c).
+        at home and s(c) people in the street at block c, and collective efficacy
+        e = 1 + gradient (SES - 0.5) 2 of the block's neighbourhood (Sampson et al. 1997):
+        informal(c) = 1 - (1 - e g_home)^h(c) * (1 - e g_street)^s(c).
         """
         city, population, reporting = self.city, self.population, self.params.reporting
         at_home = np.where(unemployed | ~self.working_age(), 1.0, reporting.at_home_share) * free
@@ -211,8 +222,11 @@ class CityModel(mesa.Model):
         footfall = np.array([getattr(reporting.street_footfall, use) for use in LAND_USES])[city.land_use]
         footfall_total = np.bincount(city.neighbourhood, weights=footfall, minlength=city.neighbourhoods)
         street = out[city.neighbourhood] * footfall / np.maximum(footfall_total[city.neighbourhood], 1e-12)
-        return 1.0 - ((1.0 - reporting.informal_guardianship) ** home
-                      * (1.0 - reporting.street_guardianship) ** street)
+        efficacy = np.maximum(0.0, 1.0 + reporting.collective_efficacy_gradient
+                              * (city.neighbourhood_ses[city.neighbourhood] - 0.5) * 2.0)
+        at_home_guard = np.minimum(1.0, reporting.informal_guardianship * efficacy)
+        street_guard = np.minimum(1.0, reporting.street_guardianship * efficacy)
+        return 1.0 - (1.0 - at_home_guard) ** home * (1.0 - street_guard) ** street
 
     def working_age(self) -> np.ndarray:
         age = self.population.age
@@ -259,7 +273,7 @@ class CityModel(mesa.Model):
         go = rng.random(len(candidates)) < offending.go_ahead_probability(
             population.perceived_risk[candidates], params.offending.deterrence_exponent)
         attempting = candidates[free & go]
-        log.add("attempts", len(candidates))
+        log.add("attempts", int(free.sum()))
         log.add("deterred", int((free & ~go).sum()))
 
         targets = offending.choose_targets(population.home_cell[attempting], self.attractiveness,
@@ -273,6 +287,11 @@ class CityModel(mesa.Model):
         crime = offending.draw_crime_types(self.city.land_use[targets], self.crime_types,
                                            params.offending.lethality, rng)
         victims = self.choose_victims(targets, crime)
+        # An offender does not rob himself, and a resident in custody is not on the street.
+        invalid = (victims == offenders) | (
+            (victims != BUSINESS) & (population.status[np.maximum(victims, 0)] != Status.FREE))
+        if invalid.any():
+            victims[invalid] = self.choose_victims(targets[invalid], crime[invalid])
         witnessed = self.police_visits[targets] > 0
         self.process_crimes(day, offenders, victims, targets, crime, witnessed)
         crimes_here = np.bincount(targets, minlength=self.city.cells)
@@ -303,8 +322,8 @@ class CityModel(mesa.Model):
             cumulative = self.exposure_cumsum
             before = np.where(low > 0, cumulative[np.maximum(low - 1, 0)], 0.0)
             draws = before + rng.random(len(low)) * (cumulative[high - 1] - before)
-            picked = np.searchsorted(cumulative, draws, side="right")
-            victims[street] = np.clip(picked, low, high - 1)
+            picked = np.clip(np.searchsorted(cumulative, draws, side="right"), low, np.maximum(high - 1, low))
+            victims[street] = np.where(high > low, picked, BUSINESS)
         return victims
 
     def process_crimes(
@@ -323,7 +342,9 @@ class CityModel(mesa.Model):
         logit = np.log(base / (1 - base)) + params.reporting.trust_effect * (trust - params.population.trust_mean)
         report_probability = np.where(self.report_base[crime] >= 1.0, 1.0, 1.0 / (1.0 + np.exp(-logit)))
         reported = rng.random(count) < report_probability
-        recorded = witnessed | (reported & (rng.random(count) < params.reporting.recording_probability))
+        # A homicide leaves a body: it is always known and recorded.
+        recorded = witnessed | (crime == HOMICIDE) | (
+            reported & (rng.random(count) < params.reporting.recording_probability))
         on_scene = witnessed & (rng.random(count) < params.police.arrest_on_scene)
         investigated = recorded & ~on_scene & (rng.random(count) < self.clearance[crime])
         arrested = on_scene | investigated
@@ -363,6 +384,7 @@ class CityModel(mesa.Model):
         if len(killed):
             self._reset_newborn(killed)
             rebirth(population, killed, params.population, day, rng)
+            self.refresh_hazards()
             population.deaths += len(killed)
             population.births += len(killed)
             log.add("deaths", len(killed))
@@ -387,12 +409,17 @@ class CityModel(mesa.Model):
         offenders = offenders[population.status[offenders] == Status.FREE]
         if len(offenders) == 0:
             return
-        victims = np.empty(len(offenders), dtype=np.int64)
+        victims = np.full(len(offenders), BUSINESS, dtype=np.int64)
         for index, offender in enumerate(offenders):
             start = population.household_start[population.household[offender]]
             members = np.arange(start, start + population.household_size[population.household[offender]])
             women = members[(population.age[members] >= 18) & ~population.male[members]]
-            victims[index] = women[rng.integers(len(women))] if len(women) else offender
+            if len(women):
+                victims[index] = women[rng.integers(len(women))]
+        # The woman may have left the household since the monthly refresh: then nothing happens.
+        offenders, victims = offenders[victims != BUSINESS], victims[victims != BUSINESS]
+        if len(offenders) == 0:
+            return
         crime = np.full(len(offenders), DOMESTIC, dtype=np.int64)
         self.process_crimes(day, offenders, victims, population.home_cell[offenders], crime,
                             witnessed=np.zeros(len(offenders), dtype=bool))
@@ -414,6 +441,9 @@ class CityModel(mesa.Model):
         log.add("custody", len(self.custody_ids))
         log.add("police_visits", float(self.police_visits.sum()))
         log.person_days_by_age += self.residents_by_age_band
+        log.neighbourhood_counts["police_visits"] += np.bincount(
+            self.city.neighbourhood, weights=self.police_visits, minlength=self.city.neighbourhoods
+        ).astype(np.int64)
         self.datacollector.collect(self)
         log.close_day(day)
         if (day + 1) % DAYS_PER_YEAR == 0 or day + 1 == self.horizon:

@@ -2,8 +2,8 @@
 
 One typed, validated tree (pydantic) holds every parameter of `CityModel`. A default carries
 the study or data set it comes from, or the word ``assumption``; the table in docs/ODD.md is
-generated from this module (``crimesim params --markdown``), so nothing else re-declares a
-default.
+generated from this module (``crimesim params --update-odd docs/ODD.md``), so nothing else
+re-declares a default.
 
 Overrides use dotted keys (``police.strategy=hotspot``) through `with_overrides`; unknown keys
 and out-of-range values raise one `ParameterError` that names the field and what is valid.
@@ -107,6 +107,12 @@ def _per_land_use(
 # --------------------------------------------------------------------------------------------
 
 
+ResidentialWeight = _per_land_use(
+    "ResidentialWeight", {"residential": 1.0, "commercial": 0.3, "nightlife": 0.3},
+    unit="relative weight", source="assumption",
+    description="Relative number of residents living on a block, by land use")
+
+
 class CityParams(_Section):
     """The grid of blocks and its neighbourhoods."""
 
@@ -124,8 +130,8 @@ class CityParams(_Section):
         description="Blocks with nightlife land use (bars, clubs; near the main centre)")
     ses_concentration: float = param(
         4.0, unit="Beta a+b", gt=0, le=100, source="assumption",
-        description="Spread of neighbourhood socio-economic status: Beta(2, 2) scaled by this "
-                    "concentration (higher = more alike neighbourhoods)")
+        description="Concentration c of neighbourhood SES ~ Beta(mean c, (1 - mean) c) "
+                    "(higher = more alike neighbourhoods)")
     ses_mean: float = param(0.45, unit="index 0-1", ge=0.05, le=0.95, source="assumption",
                             description="Mean socio-economic status of neighbourhoods")
     density_poverty_gradient: float = param(
@@ -140,6 +146,11 @@ class CityParams(_Section):
     lighting_ses_gradient: float = param(
         0.4, unit="share lit", ge=0, le=1, source="assumption",
         description="Lighting coverage of the richest neighbourhood above the poorest")
+    block_noise_sd: float = param(0.1, unit="index", ge=0, le=1, source="assumption",
+                                  description="Block-to-block spread of disorder and lighting "
+                                              "around their neighbourhood's level")
+    residential_weight: ResidentialWeight = Field(default_factory=ResidentialWeight,
+                                                  description="Where residents live")
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,6 +176,8 @@ class PopulationParams(_Section):
     household_size_mean: float = param(3.4, unit="persons", ge=1, le=10,
                                        source="assumption (typical Latin American urban household)",
                                        description="Mean household size")
+    household_ses_sd: float = param(0.1, unit="index", ge=0, le=1, source="assumption",
+                                    description="Spread of household SES around the neighbourhood's")
     male_share: float = param(0.49, unit="share", ge=0, le=1, source="assumption",
                               description="Share of residents who are male")
     birth_rate: float = param(0.015, unit="per resident-year", ge=0, le=0.1,
@@ -207,8 +220,8 @@ class PopulationParams(_Section):
                        description="Peers whose arrests each resident observes "
                                    "(same neighbourhood, similar age)")
     peer_age_window: int = param(50, unit="residents", ge=1, le=10_000, source="assumption",
-                                 description="Peers are drawn among this many age-neighbours in "
-                                             "the neighbourhood (age homophily)")
+                                 description="Peers are drawn up to this many places away in the "
+                                             "neighbourhood's age ranking, either side (age homophily)")
     trust_mean: float = param(
         0.35, unit="index 0-1", ge=0, le=1,
         source="assumption (about a third of Latin Americans trust the police, secondary)",
@@ -435,6 +448,12 @@ class ReportingParams(_Section):
     street_guardianship: float = param(
         0.01, unit="per person in the street", ge=0, le=1, source="assumption (routine activities)",
         description="Chance that each person out in the street on a block blocks an attempt there")
+    collective_efficacy_gradient: float = param(
+        0.5, unit="ratio", ge=0, le=1,
+        source="Sampson, Raudenbush & Earls (1997): collective efficacy is lower in "
+               "disadvantaged neighbourhoods; size assumption",
+        description="Residents' guardianship is scaled by 1 + gradient x (SES - 0.5) x 2 of "
+                    "their neighbourhood")
     street_footfall: StreetFootfall = Field(default_factory=StreetFootfall,
                                             description="Where people out of home spend the day")
     base: ReportProbability = Field(default_factory=ReportProbability,

@@ -29,10 +29,14 @@ if TYPE_CHECKING:
 
 
 def patrol_units(params: PoliceParams, residents: int) -> int:
-    """Units on patrol on a day: officers x on-patrol share / officers per unit (at least 1)."""
-    officers = params.officers_per_100k * residents / 100_000
-    return max(1, round(officers * params.on_patrol_share / params.officers_per_unit)) \
-        if params.officers_per_100k > 0 else 0
+    """Units on patrol on a day: officers x on-patrol share / officers per unit.
+
+    A city with officers on patrol has at least one unit; one without has none.
+    """
+    on_patrol = params.officers_per_100k * residents / 100_000 * params.on_patrol_share
+    if on_patrol <= 0:
+        return 0
+    return max(1, round(on_patrol / params.officers_per_unit))
 
 
 class PoliceUnit(mesa.Agent):

@@ -163,14 +163,16 @@ def build_population(
     home_cell = household_cell[household].astype(np.int32)
     neighbourhood = city.neighbourhood[home_cell].astype(np.int16)
     household_ses = np.clip(city.neighbourhood_ses[city.neighbourhood[household_cell]]
-                            + rng.normal(0, 0.1, households), 0, 1)
+                            + rng.normal(0, params.household_ses_sd, households), 0, 1)
     ses = household_ses[household].astype(np.float32)
     male = rng.random(n) < params.male_share
 
     in_school = (age >= SCHOOL_START_AGE) & (age < SCHOOL_END_AGE)
     dropout_chance = np.clip(params.school_dropout_risk * (1.5 - ses), 0, 1)
-    # Adolescents past the first drop-out age and adults carry the cohort's drop-out history.
-    dropped_out = (age >= DROPOUT_AGES[0]) & (rng.random(n) < dropout_chance)
+    # Adults carry their cohort's drop-out risk; 15-17 year-olds the part of it already behind
+    # them (the monthly transitions add the rest).
+    years_at_risk = np.clip((age - DROPOUT_AGES[0]) / (DROPOUT_AGES[1] - DROPOUT_AGES[0]), 0, 1)
+    dropped_out = rng.random(n) < 1 - (1 - dropout_chance) ** years_at_risk
     in_school &= ~dropped_out
     employed = rng.random(n) >= unemployment_probability(params, ses, age)
 
@@ -241,7 +243,10 @@ def draw_peers(
         position[by_age - start] = np.arange(size)
         offsets = rng.integers(1, params.peer_age_window + 1, size=(size, k))
         offsets *= np.where(rng.random((size, k)) < 0.5, -1, 1)
-        target = np.clip(position[:, None] + offsets, 0, size - 1)
+        # Reflect at the ends of the ranking so the youngest and oldest are not over-chosen.
+        target = np.abs(position[:, None] + offsets)
+        target = np.where(target > size - 1, 2 * (size - 1) - target, target)
+        target = np.clip(target, 0, size - 1)
         chosen = by_age[target]
         own = np.arange(start, stop)[:, None]
         # A resident alone in the window would pick himself; point him to a neighbour instead.
@@ -333,5 +338,9 @@ def rebirth(
     population.exposure[newborn] = _lognormal_mean_one(params.exposure_sigma, m, rng)
     population.status[newborn] = Status.FREE
     population.status_until[newborn] = 0
-    for column in ("victimisations", "victimisations_year", "offences", "arrests"):
+    population.trust[newborn] = np.clip(
+        params.trust_mean + params.trust_ses_gradient * (population.ses[newborn] - 0.5)
+        + rng.normal(0, params.trust_sd, m), 0, 1)
+    # Life-time counters restart; this year's victimisations stay in the year's statistics.
+    for column in ("victimisations", "offences", "arrests"):
         getattr(population, column)[newborn] = 0

@@ -83,7 +83,7 @@ def run(
             progress(step + 1, total)
     finished = time.perf_counter()
     log = model.indicators
-    daily = pd.DataFrame(log.daily, columns=list(DAILY_COLUMNS))
+    daily = pd.DataFrame(log.daily[:days], columns=list(DAILY_COLUMNS))
     daily.insert(0, "day", np.arange(days))
     annual = pd.DataFrame(log.annual)
     ages = age_profile(log)
