@@ -110,14 +110,14 @@ class CityModel(mesa.Model):
             layer = PropertyLayer(name, shape, default_value=0.0, dtype=float)
             layer.data[:] = values.reshape(shape)
             self.grid.add_property_layer(layer)
-        views = {name: self.grid._mesa_property_layers[name].data.reshape(-1) for name in layers}
-        self.base_attractiveness = views["base_attractiveness"]
-        self.dynamic_attractiveness = self.grid._mesa_property_layers["dynamic_attractiveness"].data
-        self.attractiveness = views["attractiveness"]
-        self.informal_guardianship = views["informal_guardianship"]
-        self.police_visits = views["police_visits"]
-        self.recorded_recent = views["recorded_crime"]
-        self.recent_crime = views["crime"]
+        flat = {name: getattr(self.grid, name).data.reshape(-1) for name in layers}
+        self.base_attractiveness = flat["base_attractiveness"]
+        self.dynamic_attractiveness = self.grid.dynamic_attractiveness.data  # 2-D for diffusion
+        self.attractiveness = flat["attractiveness"]
+        self.informal_guardianship = flat["informal_guardianship"]
+        self.police_visits = flat["police_visits"]
+        self.recorded_recent = flat["recorded_crime"]
+        self.recent_crime = flat["crime"]
         np.add(self.base_attractiveness, 0.0, out=self.attractiveness)
 
     def _create_police(self) -> None:

@@ -88,3 +88,10 @@ def test_short2008_writes_map_and_metrics(tmp_path):
     assert manifest["parameters"]["eta"] == 0.03
     assert (tmp_path / "attractiveness.png").stat().st_size > 0
     assert invoke("short2008", "--preset", "z", "--out", tmp_path).exit_code == 2
+
+
+def test_demo_runs_the_default_job_and_prints_its_summary(tmp_path):
+    result = invoke("demo", "--residents", 3000, "--years", 0.2, "--out", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    assert "peak offending age" in result.output
+    assert (tmp_path / "demo" / "manifest.json").exists()

@@ -45,7 +45,7 @@ def test_fields_are_mesa_property_layers_sharing_the_model_arrays():
     model = CityModel(small_params(), rng=1, days=40)
     for _ in range(40):
         model.step()
-    layer = model.grid._mesa_property_layers["attractiveness"]
+    layer = model.grid.attractiveness
     assert np.shares_memory(layer.data, model.attractiveness)
     assert np.allclose(layer.data.ravel(), model.base_attractiveness + model.dynamic_attractiveness.ravel())
 
