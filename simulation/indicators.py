@@ -121,7 +121,9 @@ class IndicatorLog:
 
     def close_day(self, day: int) -> None:
         if day >= len(self.daily):  # stepped past the planned horizon (the app does): grow
-            self.daily = np.concatenate([self.daily, np.zeros_like(self.daily)])
+            grown = np.zeros((max(2 * len(self.daily), day + 1), len(DAILY_COLUMNS)))
+            grown[: len(self.daily)] = self.daily
+            self.daily = grown
         self.daily[day] = self.today
         self.today[:] = 0.0
 

@@ -68,7 +68,10 @@ class CityModel(mesa.Model):
         self.params = params = params or Parameters()
         self.horizon = days if days is not None else params.days
         self.warmup = params.warmup_days
-        self.city: City = build_city(params.city, self.rng)
+        # The city's geography comes from its own seed (the same city in every replicate) unless
+        # city.seed is unset, when it is drawn from the run's seed like everything else.
+        city_rng = self.rng if params.city.seed is None else np.random.default_rng(params.city.seed)
+        self.city: City = build_city(params.city, city_rng)
         self.grid = OrthogonalVonNeumannGrid(self.city.grid_shape, torus=False, random=self.random)
         self._create_layers()
         self.population: Population = build_population(
@@ -211,8 +214,8 @@ class CityModel(mesa.Model):
         day, employed adults for ``at_home_share`` of it. The rest of the day they are out in
         their neighbourhood, spread over its blocks by land-use footfall. With h(c) residents
         at home and s(c) people in the street at block c, and collective efficacy
-        e = 1 + gradient (SES - 0.5) 2 of the block's neighbourhood (Sampson et al. 1997):
-        informal(c) = 1 - (1 - e g_home)^h(c) * (1 - e g_street)^s(c).
+        e = max(0, 1 + gradient (SES - 0.5) 2) of the block's neighbourhood (Sampson et al.
+        1997): informal(c) = 1 - (1 - min(1, e g_home))^h(c) * (1 - min(1, e g_street))^s(c).
         """
         city, population, reporting = self.city, self.population, self.params.reporting
         at_home = np.where(unemployed | ~self.working_age(), 1.0, reporting.at_home_share) * free
@@ -416,8 +419,10 @@ class CityModel(mesa.Model):
             women = members[(population.age[members] >= 18) & ~population.male[members]]
             if len(women):
                 victims[index] = women[rng.integers(len(women))]
-        # The woman may have left the household since the monthly refresh: then nothing happens.
-        offenders, victims = offenders[victims != BUSINESS], victims[victims != BUSINESS]
+        # A household without a free adult woman has no victim: nothing happens.
+        present = victims != BUSINESS
+        present[present] = population.status[victims[present]] == Status.FREE
+        offenders, victims = offenders[present], victims[present]
         if len(offenders) == 0:
             return
         crime = np.full(len(offenders), DOMESTIC, dtype=np.int64)

@@ -24,7 +24,8 @@ Offending combines routine-activity and rational-choice elements:
 * target choice: candidate blocks at exponentially distributed distances from home (journey
   to crime with distance decay), one chosen with probability proportional to A;
 * the offence happens with Short's probability 1 - exp(-A) unless a capable guardian blocks it
-  (police visits and residents at home; see `guardian_block_probability`).
+  (police visits, residents at home and people in the street; see
+  `guardian_block_probability` and `CityModel.informal_guardians`).
 """
 
 from __future__ import annotations

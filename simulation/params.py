@@ -116,6 +116,11 @@ ResidentialWeight = _per_land_use(
 class CityParams(_Section):
     """The grid of blocks and its neighbourhoods."""
 
+    seed: int | None = param(
+        2026, unit="seed", ge=0, source="assumption: the built-in default city",
+        description="Seed of the city's geography (neighbourhoods, land use, disorder, "
+                    "lighting): the same city in every replicate. Unset (null) draws a new city "
+                    "from each run's seed")
     width: int = param(100, unit="blocks", ge=8, le=1000, source="assumption (DESIGN: 100 x 100)",
                        description="Blocks east-west")
     height: int = param(100, unit="blocks", ge=8, le=1000, source="assumption (DESIGN: 100 x 100)",
