@@ -1,0 +1,72 @@
+"""Experimental designs: which runs an experiment makes, and their seeds.
+
+A design is a list of `RunSpec`: a design point (a scenario, or a point of a sensitivity
+design) with its resolved parameters, times a replicate index. Seeds follow one rule:
+
+    seed(replicate r) = numpy.random.SeedSequence(root_seed, spawn_key=(r,))
+
+i.e. the r-th child of the root seed. The seed depends on the replicate's global index only:
+never on the batch or worker that runs it, and not on the design point, so every scenario (or
+design point) of an experiment is run with the same replicate seeds — common random numbers,
+which make differences between scenarios differences of policy, not of seed noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulation.params import Parameters
+
+
+def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
+    """The seed of replicate ``replicate``: the root's child with spawn key (replicate,)."""
+    return np.random.SeedSequence(root_seed, spawn_key=(replicate,))
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a design: a point, a replicate, its parameters and its seed."""
+
+    run_id: int
+    point: str
+    replicate: int
+    root_seed: int
+    params: dict = field(compare=False, repr=False)
+    days: int | None = None
+
+    @property
+    def seed(self) -> np.random.SeedSequence:
+        return replicate_seed(self.root_seed, self.replicate)
+
+    def parameters(self) -> Parameters:
+        return Parameters.model_validate(self.params)
+
+
+def build_design(
+    points: Mapping[str, Parameters], replicates: int, root_seed: int, days: int | None = None
+) -> list[RunSpec]:
+    """Every (point, replicate) pair, with run ids by global position: point-major order."""
+    if replicates < 1:
+        raise ValueError(f"replicates must be at least 1, got {replicates}")
+    design = []
+    for index, (name, params) in enumerate(points.items()):
+        resolved = params.model_dump(mode="json")
+        for replicate in range(replicates):
+            design.append(RunSpec(run_id=index * replicates + replicate, point=name,
+                                  replicate=replicate, root_seed=root_seed, params=resolved,
+                                  days=days))
+    return design
+
+
+def design_fingerprint(design: list[RunSpec]) -> str:
+    """A hash of everything that determines the design's results (to refuse mixing designs)."""
+    digest = hashlib.sha256()
+    for spec in design:
+        digest.update(json.dumps([spec.run_id, spec.point, spec.replicate, spec.root_seed,
+                                  spec.days, spec.params], sort_keys=True).encode())
+    return digest.hexdigest()
