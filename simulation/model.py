@@ -122,6 +122,7 @@ class CityModel(mesa.Model):
         self.recorded_recent = flat["recorded_crime"]
         self.recent_crime = flat["crime"]
         np.add(self.base_attractiveness, 0.0, out=self.attractiveness)
+        self._field_scratch = np.empty_like(self.dynamic_attractiveness)
 
     def _create_police(self) -> None:
         units = patrol_units(self.params.police, self.params.population.residents)
@@ -339,10 +340,10 @@ class CityModel(mesa.Model):
         if count == 0:
             return
         is_resident = victims != BUSINESS
-        trust = np.where(is_resident, population.trust[np.maximum(victims, 0)],
-                         params.population.trust_mean)
+        reference = params.reporting.trust_reference
+        trust = np.where(is_resident, population.trust[np.maximum(victims, 0)], reference)
         base = np.clip(self.report_base[crime], 1e-9, 1 - 1e-9)
-        logit = np.log(base / (1 - base)) + params.reporting.trust_effect * (trust - params.population.trust_mean)
+        logit = np.log(base / (1 - base)) + params.reporting.trust_effect * (trust - reference)
         report_probability = np.where(self.report_base[crime] >= 1.0, 1.0, 1.0 / (1.0 + np.exp(-logit)))
         reported = rng.random(count) < report_probability
         # A homicide leaves a body: it is always known and recorded.
@@ -434,7 +435,8 @@ class CityModel(mesa.Model):
         crimes = self._street_crimes_today.reshape(self.city.grid_shape)
         opportunity = self.params.opportunity
         offending.update_attractiveness(self.dynamic_attractiveness, crimes, opportunity.eta,
-                                        opportunity.omega, opportunity.theta)
+                                        opportunity.omega, opportunity.theta,
+                                        scratch=self._field_scratch)
         np.add(self.base_attractiveness, self.dynamic_attractiveness.reshape(-1), out=self.attractiveness)
         self.recorded_recent *= np.exp(-1.0 / self.params.police.hotspot_memory)
         self.recent_crime *= np.exp(-1.0 / DAYS_PER_MONTH)

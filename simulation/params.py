@@ -465,7 +465,11 @@ class ReportingParams(_Section):
                                     description="Reporting by crime type")
     trust_effect: float = param(2.0, unit="log-odds per unit trust", ge=0, le=20,
                                 source="assumption (trust raises reporting; Tyler, secondary)",
-                                description="Reporting log-odds rise by effect x (trust - mean trust)")
+                                description="Reporting log-odds rise by effect x (trust - trust_reference)")
+    trust_reference: float = param(
+        0.35, unit="index 0-1", ge=0, le=1, source="assumption: the default mean trust",
+        description="Trust of a victim who reports with the base probabilities; businesses "
+                    "report as a victim of this trust")
     recording_probability: float = param(0.85, unit="probability", ge=0, le=1,
                                          source="assumption (information systems lever)",
                                          description="Chance that police record a reported crime")
@@ -540,8 +544,10 @@ def _format_validation_error(error: ValidationError, context: str) -> str:
             lines.append(f"unknown parameter '{key}'.{hint} "
                          "`crimesim params` lists every parameter.")
             continue
-        valid = f" Valid: {_describe_range(keys[key])}." if key in keys else ""
-        lines.append(f"{key} = {got!r}: {message}.{valid}")
+        if key in keys:
+            lines.append(f"{key} = {got!r}: {message}. Valid: {_describe_range(keys[key])}.")
+        else:  # a check of a whole section: its input is the section, too long to repeat
+            lines.append(f"{key or 'parameters'}: {message.removeprefix('Value error, ')}.")
     return f"{context}: " + " ".join(lines) if context else " ".join(lines)
 
 

@@ -42,3 +42,21 @@ def test_burglary_rate_equals_arrival_rate(fixture, request):
 def test_equilibrium_burglar_density_matches_theory(homogeneous):
     density = homogeneous.burglars_per_step[STEPS // 2:].mean() / 64**2
     assert density == pytest.approx(homogeneous.params.equilibrium_burglars, rel=0.05)
+
+
+def test_compiled_field_update_matches_the_city_kernel():
+    import numpy as np
+
+    from simulation.offending import update_attractiveness
+    from simulation.short2008 import _simulate
+
+    rng = np.random.default_rng(5)
+    field = rng.random((16, 16))
+    expected = update_attractiveness(field.copy(), np.zeros((16, 16)), eta=0.2, omega=1 / 15,
+                                     theta=0.56, dt=0.01, periodic=True)
+    tallies = (np.zeros((2, 256)), np.zeros(2, dtype=np.int64), np.zeros(256, dtype=np.int64),
+               np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    # No burglars and no arrivals: one step is the field update alone.
+    _simulate(field, np.zeros(8, dtype=np.int64), 0, 1, 1 / 30, 0.2, 1 / 15, 0.56, 0.01, 0.0,
+              rng, *tallies)
+    assert np.allclose(field, expected, rtol=1e-12)

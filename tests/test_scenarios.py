@@ -1,0 +1,313 @@
+from pathlib import Path
+
+import pytest
+
+from experiments.scenarios import (
+    DEFAULT_FOLDER,
+    Scenario,
+    ScenarioError,
+    list_scenarios,
+    load_scenario,
+    scenario_names,
+)
+from simulation.params import CRIME_TYPES, Parameters
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# The shipped scenarios
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_shipped_scenario_validates_and_is_packaged():
+    shipped = list_scenarios()
+    names = [scenario.name for scenario in shipped]
+    assert {"baseline", "punitive", "comprehensive"} <= set(names)
+    assert names == sorted(names)
+    for scenario in shipped:
+        assert isinstance(scenario, Scenario)
+        assert isinstance(scenario.params, Parameters)
+        assert scenario.description and "\n" not in scenario.description
+        assert scenario.path.parent == DEFAULT_FOLDER.resolve()
+        assert scenario.chain[-1] == scenario.name
+    assert (DEFAULT_FOLDER / "README.md").is_file()
+
+
+def test_every_shipped_scenario_file_starts_with_a_comment_block_and_states_it_is_not_cost_matched():
+    for path in DEFAULT_FOLDER.glob("*.toml"):
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("#"), f"{path.name} does not start with a comment block"
+        prose = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
+        assert "cost-matched" in prose and "governance issue" in prose, (
+            f"{path.name} does not say that costs arrive with the governance issue")
+
+
+def test_baseline_is_the_model_defaults():
+    baseline = load_scenario("baseline")
+    assert baseline.chain == ["baseline"]
+    assert baseline.params == Parameters()
+
+
+def test_punitive_has_more_police_and_more_and_longer_custody_than_baseline():
+    baseline = load_scenario("baseline").params.police
+    punitive = load_scenario("punitive")
+    police = punitive.params.police
+    assert punitive.chain == ["baseline", "punitive"]
+    assert police.officers_per_100k >= 2 * baseline.officers_per_100k
+    assert police.strategy == "hotspot" and baseline.strategy == "random"
+    assert police.custody_probability > baseline.custody_probability
+    assert police.custody_days > baseline.custody_days
+    # Little else: the punitive answer alone, prevention levers at baseline.
+    assert set(punitive.overrides) <= {
+        "police.officers_per_100k", "police.strategy", "police.custody_probability",
+        "police.custody_days"}
+
+
+def test_comprehensive_prevents_and_investigates_without_more_custody():
+    base = load_scenario("baseline").params
+    comprehensive = load_scenario("comprehensive")
+    params = comprehensive.params
+    punitive = load_scenario("punitive").params
+    assert comprehensive.chain == ["baseline", "comprehensive"]
+
+    assert base.police.officers_per_100k < params.police.officers_per_100k
+    assert params.police.officers_per_100k < punitive.police.officers_per_100k
+    assert params.police.strategy == "hotspot"
+    for crime in CRIME_TYPES:
+        assert getattr(params.police.clearance, crime) >= getattr(base.police.clearance, crime)
+    assert params.police.clearance.homicide > base.police.clearance.homicide
+    assert params.reporting.recording_probability > base.reporting.recording_probability
+
+    assert params.city.lighting_mean > base.city.lighting_mean
+    assert params.population.school_dropout_risk < base.population.school_dropout_risk
+    assert params.population.unemployment_rate < base.population.unemployment_rate
+    assert params.population.trust_mean > base.population.trust_mean
+
+    assert params.police.custody_probability <= base.police.custody_probability
+    assert params.police.custody_days <= base.police.custody_days
+
+
+def test_comprehensive_leaves_no_neighbourhood_worse_lit_or_less_guarded_than_baseline():
+    base = load_scenario("baseline").params
+    params = load_scenario("comprehensive").params
+
+    def lighting(p: Parameters, ses: float) -> float:
+        return p.city.lighting_mean + p.city.lighting_ses_gradient * (ses - 0.5)
+
+    def guardianship(p: Parameters, ses: float) -> float:
+        efficacy = 1 + p.reporting.collective_efficacy_gradient * (ses - 0.5) * 2
+        return p.reporting.informal_guardianship * efficacy
+
+    for ses in (0.0, 0.25, 0.5, 0.75, 1.0):
+        assert lighting(params, ses) > lighting(base, ses)
+        assert guardianship(params, ses) > guardianship(base, ses)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading: names, paths, extends
+# --------------------------------------------------------------------------------------------
+
+
+def test_name_defaults_to_the_file_stem_and_can_be_set(tmp_path):
+    write(tmp_path, "plain", 'description = "d"\n')
+    write(tmp_path, "named", 'name = "Named scenario"\ndescription = "d"\n')
+    assert load_scenario("plain", folder=tmp_path).name == "plain"
+    assert load_scenario("named", folder=tmp_path).name == "Named scenario"
+
+
+def test_a_scenario_loads_by_path_as_well_as_by_name(tmp_path):
+    path = write(tmp_path, "mine", 'description = "d"\n[police]\nstrategy = "hotspot"\n')
+    by_path = load_scenario(path)
+    by_string = load_scenario(str(path))
+    by_name = load_scenario("mine", folder=tmp_path)
+    assert by_path == by_string == by_name
+    assert by_path.path == path.resolve()
+    assert by_path.params.police.strategy == "hotspot"
+
+
+def test_extends_merges_the_parent_with_the_child_winning(tmp_path):
+    write(tmp_path, "parent", 'description = "p"\n[police]\nofficers_per_100k = 200\n'
+                              'strategy = "hotspot"\n')
+    write(tmp_path, "child", 'description = "c"\nextends = "parent"\n'
+                             '[police]\nofficers_per_100k = 250\n[city]\nlighting_mean = 0.7\n')
+    child = load_scenario("child", folder=tmp_path)
+    assert child.chain == ["parent", "child"]
+    assert child.overrides == {"police.officers_per_100k": 250, "police.strategy": "hotspot",
+                               "city.lighting_mean": 0.7}
+    assert child.params.police.officers_per_100k == 250
+    assert child.params.police.strategy == "hotspot"
+    assert child.params.city.lighting_mean == 0.7
+    assert child.description == "c"
+
+
+def test_multi_level_chains_merge_from_the_root_to_the_leaf(tmp_path):
+    write(tmp_path, "root", 'description = "r"\n[police]\nofficers_per_100k = 200\n'
+                            'custody_days = 100\n[police.clearance]\nhomicide = 0.5\n')
+    write(tmp_path, "middle", 'description = "m"\nextends = "root"\n'
+                              '[police]\nofficers_per_100k = 300\ncustody_days = 200\n')
+    write(tmp_path, "leaf", 'description = "l"\nextends = "middle"\n[police]\ncustody_days = 300\n')
+    leaf = load_scenario("leaf", folder=tmp_path)
+    assert leaf.chain == ["root", "middle", "leaf"]
+    assert leaf.params.police.clearance.homicide == 0.5  # set only by the root
+    assert leaf.params.police.officers_per_100k == 300  # the middle wins over the root
+    assert leaf.params.police.custody_days == 300  # the leaf wins over both
+
+
+def test_extends_accepts_a_relative_path_and_a_shipped_scenario(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "mine").mkdir()
+    write(tmp_path / "shared", "base", 'description = "b"\n[police]\nstrategy = "hotspot"\n')
+    path = write(tmp_path / "mine", "variant",
+                 'description = "v"\nextends = "../shared/base.toml"\n[police]\ncustody_days = 30\n')
+    variant = load_scenario(path)
+    assert variant.chain == ["base", "variant"]
+    assert variant.params.police.strategy == "hotspot" and variant.params.police.custody_days == 30
+
+    shipped = write(tmp_path, "harsher",
+                    f'description = "h"\nextends = "{DEFAULT_FOLDER / "punitive.toml"}"\n'
+                    "[police]\ncustody_days = 1000\n")
+    harsher = load_scenario(shipped)
+    assert harsher.chain == ["baseline", "punitive", "harsher"]
+    assert harsher.params.police.officers_per_100k == load_scenario("punitive").params.police.officers_per_100k
+    assert harsher.params.police.custody_days == 1000
+
+
+def test_lists_are_values_not_tables(tmp_path):
+    pyramid = [5.0] * 19
+    write(tmp_path, "young", f'description = "d"\n[population]\nage_pyramid = {pyramid}\n')
+    young = load_scenario("young", folder=tmp_path)
+    assert young.overrides == {"population.age_pyramid": pyramid}
+    assert young.params.population.age_pyramid == tuple(pyramid)
+
+
+def test_dotted_toml_keys_are_the_same_as_tables(tmp_path):
+    write(tmp_path, "dotted", 'description = "d"\npolice.clearance.homicide = 0.6\n')
+    assert load_scenario("dotted", folder=tmp_path).overrides == {"police.clearance.homicide": 0.6}
+
+
+def test_scenario_names_lists_the_folder(tmp_path):
+    write(tmp_path, "b", 'description = "d"\n')
+    write(tmp_path, "a", 'description = "d"\n')
+    assert scenario_names(tmp_path) == ["a", "b"]
+    assert [s.name for s in list_scenarios(tmp_path)] == ["a", "b"]
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed files: one ScenarioError naming the file, the key and the fix
+# --------------------------------------------------------------------------------------------
+
+MALFORMED = {
+    "unknown lever": (
+        'description = "d"\n[police]\noficers_per_100k = 300\n',
+        ["police.oficers_per_100k", "police.officers_per_100k", "crimesim params"]),
+    "lever in the wrong table": (
+        'description = "d"\n[police]\nlighting_mean = 0.9\n',
+        ["police.lighting_mean", "city.lighting_mean"]),
+    "unknown top-level key": (
+        'description = "d"\n[polise]\nstrategy = "hotspot"\n',
+        ["top-level key 'polise'", "police", "extends", "crimesim params"]),
+    "value out of range": (
+        'description = "d"\n[police]\ncustody_probability = 1.5\n',
+        ["police.custody_probability", "1.5", "<= 1"]),
+    "bad choice for police.strategy": (
+        'description = "d"\n[police]\nstrategy = "saturation"\n',
+        ["police.strategy", "saturation", "random, hotspot"]),
+    "wrong type": (
+        'description = "d"\nyears = "ten"\n',
+        ["years", "ten", "<= 100"]),
+    "missing extends target": (
+        'description = "d"\nextends = "basline"\n',
+        ["extends", "basline", "Available: other"]),
+    "missing extends path": (
+        'description = "d"\nextends = "../nowhere/base.toml"\n',
+        ["extends", "nowhere/base.toml", "no such file"]),
+    "extends itself": (
+        'description = "d"\nextends = "bad"\n',
+        ["cycle", "bad -> bad"]),
+    "TOML syntax error": (
+        'description = "d"\n[police\nstrategy = "hotspot"\n',
+        ["TOML syntax error", "line 2"]),
+    "missing description": (
+        '[police]\nstrategy = "hotspot"\n',
+        ["missing `description`"]),
+    "multi-line description": (
+        'description = """one\ntwo"""\n',
+        ["description", "one-line"]),
+    "table where a value belongs": (
+        'description = "d"\n[police.strategy]\nkind = "hotspot"\n',
+        ["police.strategy", "not a table", "random, hotspot"]),
+    "value where a table belongs": (
+        'description = "d"\n[police]\nclearance = 0.5\n',
+        ["police.clearance", "not a single value", "[police.clearance]", "homicide"]),
+    "array of tables where a table belongs": (
+        'description = "d"\n[[police]]\nstrategy = "hotspot"\n',
+        ["'police'", "not a single value", "[police]"]),
+    "inline table for a leaf": (
+        'description = "d"\n[police]\ncustody_days = {days = 30}\n',
+        ["police.custody_days", "not a table"]),
+    "extends is not a string": (
+        'description = "d"\nextends = 3\n',
+        ["extends = 3", "name of a scenario"]),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED), ids=list(MALFORMED))
+def test_malformed_file_raises_one_error_naming_the_file_and_the_key(tmp_path, case):
+    text, expected = MALFORMED[case]
+    write(tmp_path, "other", 'description = "a valid neighbour"\n')
+    path = write(tmp_path, "bad", text)
+    with pytest.raises(ScenarioError) as error:
+        load_scenario("bad", folder=tmp_path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: "), message
+    for part in expected:
+        assert part in message, f"{part!r} not in {message!r}"
+
+
+def test_scenario_error_is_a_value_error():
+    assert issubclass(ScenarioError, ValueError)
+
+
+def test_an_extends_cycle_lists_the_cycle(tmp_path):
+    write(tmp_path, "a", 'description = "a"\nextends = "c"\n')
+    write(tmp_path, "b", 'description = "b"\nextends = "a"\n')
+    write(tmp_path, "c", 'description = "c"\nextends = "b"\n')
+    with pytest.raises(ScenarioError, match=r"cycle: b -> a -> c -> b \(each extends the next\)") as error:
+        load_scenario("b", folder=tmp_path)
+    assert str(tmp_path) in str(error.value)
+
+
+def test_a_bad_value_in_a_parent_is_reported_against_the_parent_file(tmp_path):
+    parent = write(tmp_path, "parent", 'description = "p"\n[police]\ncustody_days = 0\n')
+    write(tmp_path, "child", 'description = "c"\nextends = "parent"\n')
+    with pytest.raises(ScenarioError) as error:
+        load_scenario("child", folder=tmp_path)
+    assert str(error.value).startswith(f"{parent}: police.custody_days = 0")
+    assert ">= 1" in str(error.value)
+
+
+def test_an_unknown_scenario_name_lists_the_available_ones(tmp_path):
+    write(tmp_path, "alpha", 'description = "d"\n')
+    write(tmp_path, "beta", 'description = "d"\n')
+    with pytest.raises(ScenarioError, match=r"no scenario 'gamma'.*Available: alpha, beta"):
+        load_scenario("gamma", folder=tmp_path)
+    with pytest.raises(ScenarioError, match=r"no scenario 'punitiv'.*punitive"):
+        load_scenario("punitiv")
+
+
+def test_a_missing_path_is_named_in_the_error(tmp_path):
+    missing = tmp_path / "nowhere.toml"
+    with pytest.raises(ScenarioError, match=r"nowhere\.toml: no such scenario file"):
+        load_scenario(missing)
+
+
+def test_list_scenarios_stops_at_an_invalid_file(tmp_path):
+    write(tmp_path, "good", 'description = "d"\n')
+    write(tmp_path, "typo", 'description = "d"\n[police]\nstrategi = "hotspot"\n')
+    with pytest.raises(ScenarioError, match=r"typo\.toml: unknown parameter 'police\.strategi'"):
+        list_scenarios(tmp_path)
