@@ -1,7 +1,8 @@
 """The `crimesim` command line.
 
-Commands: ``run`` (one city, one seed), ``demo`` (the quick-start job), ``params`` (the
-parameter table), ``short2008`` (Short et al.'s burglar model alone). Bad input gets one clear
+Commands: ``run`` (one city, one seed), ``compare`` (scenarios over paired replicates, with a
+report), ``demo`` (the quick-start comparison), ``scenarios`` (the scenario library),
+``params`` (the parameter table), ``short2008`` (Short et al.'s burglar model alone). Bad input gets one clear
 message that names the problem and the fix, and exit status 2.
 """
 
@@ -165,15 +166,133 @@ def run(
     console.print(f"wrote {', '.join(path.name for path in written)} to {out}")
 
 
+def resolve_scenarios(names: list[str], residents: int | None, years: float | None):
+    """Load the named scenarios and apply the experiment-wide --residents and --years."""
+    from experiments.scenarios import ScenarioError, load_scenario
+
+    if not names:
+        raise InputError("name at least one scenario, e.g. crimesim compare baseline punitive "
+                         "comprehensive (`crimesim scenarios` lists them)")
+    if len(set(names)) != len(names):
+        raise InputError(f"a scenario is named twice: {' '.join(names)}")
+    resolved = {}
+    for name in names:
+        try:
+            scenario = load_scenario(name)
+        except ScenarioError as error:
+            raise InputError(str(error)) from None
+        overrides: dict[str, object] = {}
+        if residents is not None:
+            overrides["population.residents"] = residents
+        if years is not None:
+            overrides["years"] = years
+        params = with_overrides(scenario.params, overrides, context=f"scenario {scenario.name}")
+        resolved[scenario.name] = (scenario, params)
+    return resolved
+
+
+def run_comparison(
+    names: list[str], reps: int, years: float | None, residents: int | None, seed: int,
+    workers: int | None, dask: str | None, batch: int | None, out: Path, quiet: bool,
+) -> None:
+    """Resolve, run (resuming what --out holds), then write the report."""
+    from experiments.design import build_design
+    from experiments.executors import ExecutorError, make_executor
+    from experiments.experiment import run_experiment
+    from experiments.report import write_report
+    from experiments.store import ResultsStore, StoreMismatch
+
+    try:
+        if reps < 1:
+            raise InputError(f"--reps {reps}: needs at least 1 replicate (20 is a good start)")
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers {workers}: needs at least 1")
+        if batch is not None and batch < 1:
+            raise InputError(f"--batch {batch}: needs at least 1 run per task")
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out} is a file; give a directory")
+        resolved = resolve_scenarios(names, residents, years)
+    except (ParameterError, InputError) as error:
+        raise fail(str(error)) from None
+    points = {name: params for name, (_, params) in resolved.items()}
+    design = build_design(points, replicates=reps, root_seed=seed)
+    first = next(iter(points.values()))
+    configuration = {
+        "scenarios": list(points),
+        "descriptions": {name: scenario.description for name, (scenario, _) in resolved.items()},
+        "replicates": reps, "years": first.years, "residents": first.population.residents,
+        "root_seed": seed,
+        "parameters": {name: params.model_dump(mode="json") for name, params in points.items()},
+    }
+    store = ResultsStore(out)
+    try:
+        executor = make_executor(workers, dask)
+    except ExecutorError as error:
+        raise fail(str(error)) from None
+    configuration["executor"] = executor.describe()
+    console.print(f"comparing {', '.join(points)}: {reps} replicates each, "
+                  f"{first.population.residents:,} residents, {first.years:g} years, "
+                  f"on {executor.describe()}")
+    try:
+        with executor:
+            outcome = run_experiment(design, store, executor, configuration, batch_size=batch,
+                                     show_progress=not quiet, console=errors)
+    except StoreMismatch as error:
+        raise fail(str(error)) from None
+    if outcome.already_done:
+        console.print(f"resumed: {outcome.already_done} runs were already in {out}, "
+                      f"computed {outcome.computed}")
+    report = write_report(store, list(points), reference=list(points)[0], out=out,
+                          descriptions=configuration["descriptions"])
+    console.print(f"{outcome.total - len(outcome.failures)} of {outcome.total} runs ok in "
+                  f"{outcome.seconds:.0f} s; report: {report}")
+    if outcome.failures:
+        errors.print(f"[bold red]{len(outcome.failures)} runs failed[/] (listed in the report):")
+        for failure in outcome.failures[:10]:
+            errors.print(f"  run {failure.run_id} ({failure.point}, replicate {failure.replicate}): "
+                         f"{failure.error}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(
+        help="Scenario names (scenarios/*.toml) or paths; the first is the reference")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for results and report.html")],
+    reps: Annotated[int, typer.Option(help="Replicates per scenario (common random numbers)")] = 20,
+    years: Annotated[float | None, typer.Option(help="Years to simulate (default: scenarios')")] = None,
+    residents: Annotated[int | None, typer.Option(help="Residents (default: scenarios')")] = None,
+    seed: Annotated[int, typer.Option(help="Root seed of the replicates")] = 0,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (default: one per core; 1 runs in this process)")] = None,
+    dask: Annotated[str | None, typer.Option(
+        help="Run on Dask: 'local', a scheduler address tcp://host:8786, or a job-queue "
+             "cluster file (TOML)")] = None,
+    batch: Annotated[int | None, typer.Option(help="Runs per task (default: automatic)")] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+) -> None:
+    """Compare scenarios over paired replicates and write report.html with the tidy tables.
+
+    Re-running with the same --out resumes: only runs not yet stored are computed.
+    """
+    run_comparison(scenarios, reps, years, residents, seed, workers, dask, batch, out, quiet)
+
+
+DEMO_SCENARIOS = ["baseline", "punitive", "comprehensive"]
+
+
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Directory for the results")] = Path("crimesim-demo"),
-    residents: Annotated[int, typer.Option(help="Residents")] = 100_000,
+    out: Annotated[Path, typer.Option("--out", help="Directory for results and report.html")] = Path(
+        "crimesim-demo"),
+    reps: Annotated[int, typer.Option(help="Replicates per scenario")] = 10,
     years: Annotated[float, typer.Option(help="Years to simulate")] = 10.0,
-    seed: Annotated[int, typer.Option(help="Random seed")] = 0,
+    residents: Annotated[int, typer.Option(help="Residents")] = 100_000,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core)")] = None,
+    seed: Annotated[int, typer.Option(help="Root seed")] = 0,
 ) -> None:
-    """The quick-start job: the default city for 10 years, its summary and results in --out."""
-    run(out=out, residents=residents, years=years, seed=seed, set_=None, overwrite=True, quiet=False)
+    """The quick-start job: baseline vs punitive vs comprehensive on the default city."""
+    run_comparison(DEMO_SCENARIOS, reps, years, residents, seed, workers, None, None, out, False)
 
 
 @app.command()

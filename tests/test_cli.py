@@ -90,8 +90,11 @@ def test_short2008_writes_map_and_metrics(tmp_path):
     assert invoke("short2008", "--preset", "z", "--out", tmp_path).exit_code == 2
 
 
-def test_demo_runs_the_default_job_and_prints_its_summary(tmp_path):
-    result = invoke("demo", "--residents", 3000, "--years", 0.2, "--out", tmp_path / "demo")
+def test_demo_compares_baseline_punitive_and_comprehensive(tmp_path):
+    out = tmp_path / "demo"
+    result = invoke("demo", "--reps", 2, "--residents", 2000, "--years", 0.2, "--workers", 1,
+                    "--out", out)
     assert result.exit_code == 0, result.output
-    assert "peak offending age" in result.output
-    assert (tmp_path / "demo" / "manifest.json").exists()
+    assert (out / "report.html").exists()
+    summary = pd.read_parquet(out / "tables" / "headline.parquet")
+    assert set(summary["scenario"]) == {"baseline", "punitive", "comprehensive"}
