@@ -295,6 +295,61 @@ def demo(
     run_comparison(DEMO_SCENARIOS, reps, years, residents, seed, workers, None, None, out, False)
 
 
+scenarios_app = typer.Typer(no_args_is_help=False, invoke_without_command=True,
+                            help="The scenario library: list it, or show one scenario.")
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.callback()
+def scenarios_list(context: typer.Context) -> None:
+    """List the scenarios with their one-line descriptions."""
+    if context.invoked_subcommand is not None:
+        return
+    from experiments.scenarios import ScenarioError, list_scenarios
+
+    try:
+        library = list_scenarios()
+    except ScenarioError as error:
+        raise fail(str(error)) from None
+    table = Table(title="scenarios (crimesim scenarios show NAME)", title_justify="left")
+    table.add_column("name")
+    table.add_column("extends")
+    table.add_column("description", overflow="fold")
+    for scenario in library:
+        parent = scenario.chain[-2] if len(scenario.chain) > 1 else ""
+        table.add_row(scenario.name, parent, scenario.description)
+    console.print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(
+    name: Annotated[str, typer.Argument(help="Scenario name or path of a .toml file")],
+) -> None:
+    """Show a scenario's levers and how they differ from the model's defaults (baseline)."""
+    from experiments.scenarios import ScenarioError, load_scenario
+    from simulation.params import Parameters, leaf_fields
+
+    try:
+        scenario = load_scenario(name)
+    except ScenarioError as error:
+        raise fail(str(error)) from None
+    console.print(f"[bold]{scenario.name}[/]: {scenario.description}")
+    console.print(f"file: {scenario.path}; chain: {' -> '.join(scenario.chain)}")
+    defaults = Parameters().model_dump(mode="json")
+    resolved = scenario.params.model_dump(mode="json")
+    table = Table(title="levers that differ from the defaults", title_justify="left")
+    for column in ("parameter", "default", scenario.name, "unit"):
+        table.add_column(column)
+    for key, info in leaf_fields():
+        default, value = defaults, resolved
+        for part in key.split("."):
+            default, value = default[part], value[part]
+        if default != value:
+            table.add_row(key, json.dumps(default), json.dumps(value),
+                          (info.json_schema_extra or {}).get("unit", ""))
+    console.print(table if table.row_count else "(the model's defaults: nothing differs)")
+
+
 @app.command()
 def params(
     markdown: Annotated[bool, typer.Option(help="Print the table as Markdown")] = False,

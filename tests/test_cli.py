@@ -98,3 +98,72 @@ def test_demo_compares_baseline_punitive_and_comprehensive(tmp_path):
     assert (out / "report.html").exists()
     summary = pd.read_parquet(out / "tables" / "headline.parquet")
     assert set(summary["scenario"]) == {"baseline", "punitive", "comprehensive"}
+
+
+COMPARE = ["compare", "baseline", "punitive", "--reps", "3", "--residents", "3000", "--years",
+           "0.3", "--workers", "1", "--quiet"]
+
+
+def test_compare_killed_part_way_resumes_and_equals_an_uninterrupted_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "experiments.cli", *COMPARE, "--out", str(out)],
+                               start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    summaries = out / "runs" / "summary"
+    deadline = time.monotonic() + 300
+    while len(list(summaries.glob("run-*.parquet"))) < 2:
+        assert process.poll() is None, "the experiment ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    done = len(list(summaries.glob("run-*.parquet")))
+    assert 2 <= done < 6
+    assert not (out / "report.html").exists()
+
+    resumed = invoke(*COMPARE, "--out", out)
+    assert resumed.exit_code == 0, resumed.output
+    assert f"resumed: {done} runs were already in" in " ".join(resumed.output.split())
+    assert f"computed {6 - done}" in resumed.output
+    fresh = invoke(*COMPARE, "--out", tmp_path / "fresh")
+    assert fresh.exit_code == 0
+    columns = lambda frame: frame.drop(columns=["seconds"]).sort_values("run_id").reset_index(drop=True)  # noqa: E731
+    killed_summary = pd.concat(pd.read_parquet(p) for p in summaries.glob("*.parquet"))
+    fresh_summary = pd.concat(pd.read_parquet(p) for p in (tmp_path / "fresh" / "runs" / "summary").glob("*.parquet"))
+    pd.testing.assert_frame_equal(columns(killed_summary), columns(fresh_summary))
+    again = invoke(*COMPARE, "--out", out)
+    assert "computed 0" in again.output
+
+
+def test_compare_refuses_a_folder_holding_another_experiment(tmp_path):
+    invoke(*COMPARE, "--out", tmp_path)
+    result = invoke(*[a if a != "3" else "2" for a in COMPARE], "--out", tmp_path)
+    assert result.exit_code == 2
+    assert "different experiment" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["compare", "baseline", "nope"], "no scenario 'nope'"),
+    (["compare", "baseline", "--reps", "0"], "--reps 0"),
+    (["compare", "baseline", "baseline"], "named twice"),
+    (["compare", "baseline", "--residents", "10"], "population.residents = 10"),
+    (["compare", "baseline", "--dask", "nowhere.toml"], "no such cluster file"),
+])
+def test_compare_bad_input_exits_2_with_one_message(tmp_path, args, message):
+    result = invoke(*args, "--out", tmp_path / "x")
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+
+
+def test_scenarios_lists_the_library_and_shows_levers():
+    listing = invoke("scenarios").output
+    assert all(name in listing for name in ("baseline", "punitive", "comprehensive"))
+    shown = invoke("scenarios", "show", "punitive").output
+    assert "police.officers_per_100k" in shown and "300.0" in shown
+    assert invoke("scenarios", "show", "nope").exit_code == 2
