@@ -72,9 +72,11 @@ INDICATORS: tuple[Indicator, ...] = (
               "police and justice"),
     Indicator("arrests_per_recorded_crime", "Arrests per recorded crime (clearance)", ".2f",
               "higher", "police and justice"),
+    # No "better" direction: the ratio is best at 1 (equal victimisation), and may sit on
+    # either side of it.
     Indicator("victimisation_gap",
-              "Victimisation gap: poorest vs richest quarter of neighbourhoods (ratio)", ".2f",
-              "lower", "equity"),
+              "Victimisation gap: poorest vs richest quarter of neighbourhoods (ratio; 1 = equal)",
+              ".2f", None, "equity"),
     Indicator("share_crime_top5_blocks", "Share of crime in the 5% of blocks with most crime",
               ".1%", None, "equity"),
     Indicator("custody_per_100k", "Residents in police custody per 100,000 (daily average)",

@@ -29,9 +29,10 @@ from experiments.engine import RunRecord
 from experiments.executors import Executor
 from experiments.store import ResultsStore
 
-BATCHES_PER_WORKER = 4
-"""Automatic batching aims at this many batches per worker: few enough to keep per-task
-overhead small, enough to balance load and show progress."""
+BATCHES_PER_WORKER = 50
+"""Automatic batching aims at this many batches per worker: runs are batched only in large
+designs (thousands of short runs), where per-task overhead would count; a comparison of a
+few dozen long runs keeps one run per task, for fine progress and nothing lost to a kill."""
 
 
 @dataclass

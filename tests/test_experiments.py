@@ -51,7 +51,9 @@ def test_batches_keep_every_spec_once_in_order():
     design = small_design(replicates=5)
     batches = batches_of(design, None, workers=2)
     assert [spec.run_id for batch in batches for spec in batch] == list(range(10))
-    assert len(batches) == 5  # about 4 batches per worker, at least one run each
+    assert len(batches) == 10  # a small design: one run per task
+    many = batches_of(small_design(replicates=500), None, workers=2)
+    assert len(many) == 100 and sum(map(len, many)) == 1000  # 50 batches per worker
     assert [len(b) for b in batches_of(design, 3, workers=2)] == [3, 3, 3, 1]
 
 
