@@ -77,6 +77,8 @@ class ProcessPoolExecutor(Executor):
         self.workers = workers or os.cpu_count() or 1
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        # Start the workers now (each imports the model once), not on the first runs.
+        list(self._pool.map(_start_worker, range(self.workers)))
 
     def map_batches(self, batches: list[list[RunSpec]]) -> Iterator[list[RunRecord]]:
         futures = [self._pool.submit(execute_batch, batch) for batch in batches]
@@ -89,6 +91,12 @@ class ProcessPoolExecutor(Executor):
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(_: int) -> int:
+    import simulation  # noqa: F401 - the import is the point: pay it once per worker
+
+    return os.getpid()
 
 
 class DaskExecutor(Executor):

@@ -29,6 +29,9 @@ from experiments.engine import RunRecord
 from experiments.executors import Executor
 from experiments.store import ResultsStore
 
+FLUSH_SECONDS = 2.0
+"""Finished runs are written to the store at least this often (a kill loses at most this much)."""
+
 BATCHES_PER_WORKER = 50
 """Automatic batching aims at this many batches per worker: runs are batched only in large
 designs (thousands of short runs), where per-task overhead would count; a comparison of a
@@ -102,16 +105,24 @@ def run_experiment(
                   transient=False) as progress:
         task = progress.add_task("runs", total=len(design), completed=outcome.already_done,
                                  failed=0)
-        for records in executor.map_batches(batches_of(todo, batch_size, executor.workers)):
-            for record in records:
-                store.append(record)
-                outcome.computed += 1
-                if not record.ok:
-                    outcome.failures.append(Failure(record.run_id, record.point,
-                                                    record.replicate, record.error))
-                progress.update(task, advance=1, failed=len(outcome.failures))
-                if on_record is not None:
-                    on_record(record)
+        pending: list[RunRecord] = []
+        last_flush = time.monotonic()
+        try:
+            for records in executor.map_batches(batches_of(todo, batch_size, executor.workers)):
+                pending.extend(records)
+                if time.monotonic() - last_flush >= FLUSH_SECONDS or on_record is not None:
+                    store.append(pending)
+                    pending, last_flush = [], time.monotonic()
+                for record in records:
+                    outcome.computed += 1
+                    if not record.ok:
+                        outcome.failures.append(Failure(record.run_id, record.point,
+                                                        record.replicate, record.error))
+                    progress.update(task, advance=1, failed=len(outcome.failures))
+                    if on_record is not None:
+                        on_record(record)
+        finally:
+            store.append(pending)  # what finished before an interruption is kept
     outcome.seconds = time.perf_counter() - started
     store.update_manifest(completed_runs=len(store.completed()), total_runs=len(design),
                           last_session={"computed": outcome.computed, "seconds": outcome.seconds,

@@ -2,16 +2,18 @@
 
 Layout of a store directory::
 
-    manifest.json                      configuration, design fingerprint, provenance
-    runs/summary/run-000042.parquet    one row per run: identity, status, error, headline numbers
-    runs/annual/run-000042.parquet     one row per run and model year
-    runs/monthly/run-000042.parquet    one row per run and month (daily counts summed)
-    runs/neighbourhoods/run-000042.parquet  one row per run and neighbourhood
+    manifest.json                        configuration, design fingerprint, provenance
+    runs/summary/part-000042.parquet     one row per run: identity, status, error, headline numbers
+    runs/annual/part-000042.parquet      one row per run and model year
+    runs/monthly/part-000042.parquet     one row per run and month (daily counts summed)
+    runs/neighbourhoods/part-000042.parquet  one row per run and neighbourhood
 
-Every table carries ``run_id``, ``point`` and ``replicate``. Each file is written atomically
-(a temporary file renamed into place) and a run's summary is written last, so a run counts as
-done exactly when its summary file exists: an experiment killed at any moment resumes by
-computing only the runs without one.
+A part holds one or more finished runs (named after its first run id): the experiment runner
+appends runs as they finish, grouping those that finish within a couple of seconds so that
+short runs do not pay a file write each. Every table carries ``run_id``, ``point`` and
+``replicate``. Each file is written atomically (a temporary file renamed into place) and a
+part's summary is written last, so a run counts as done exactly when a summary part holds it:
+an experiment killed at any moment resumes by computing only the runs no summary holds.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from experiments.engine import RunRecord
 from experiments.provenance import provenance, write_atomic, write_json
 
+IDENTITY = ("run_id", "point", "replicate")
 TABLES = ("annual", "monthly", "neighbourhoods", "summary")
 """Per-run tables, in the order they are written (summary last: it marks the run done)."""
 
@@ -43,8 +47,11 @@ class ResultsStore:
     def manifest_path(self) -> Path:
         return self.root / "manifest.json"
 
-    def path(self, table: str, run_id: int) -> Path:
-        return self.root / "runs" / table / f"run-{run_id:06d}.parquet"
+    def path(self, table: str, first_run_id: int) -> Path:
+        return self.root / "runs" / table / f"part-{first_run_id:06d}.parquet"
+
+    def _parts(self, table: str) -> list[Path]:
+        return sorted((self.root / "runs" / table).glob("part-*.parquet"))
 
     def open(self, configuration: dict[str, Any], fingerprint: str) -> bool:
         """Create the store, or check that an existing one holds the same experiment.
@@ -70,38 +77,48 @@ class ResultsStore:
 
     def completed(self) -> set[int]:
         """Ids of the runs whose summary has been written."""
-        folder = self.root / "runs" / "summary"
-        if not folder.exists():
-            return set()
-        return {int(path.stem.split("-")[1]) for path in folder.glob("run-*.parquet")}
+        done: set[int] = set()
+        for path in self._parts("summary"):
+            done.update(pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist())
+        return done
 
-    def append(self, record: RunRecord) -> None:
-        """Write one run's tables (atomically; the summary last)."""
-        identity = {"run_id": record.run_id, "point": record.point, "replicate": record.replicate}
-        frames = {"annual": record.annual, "monthly": record.monthly,
-                  "neighbourhoods": record.neighbourhoods}
-        for table, frame in frames.items():
-            if frame is None:
-                continue
-            frame = frame.copy()
-            for position, (column, value) in enumerate(identity.items()):
-                frame.insert(position, column, value)
-            write_atomic(self.path(table, record.run_id),
-                         lambda path, frame=frame: frame.to_parquet(path, index=False))
-        row = {**identity, "status": record.status, "error": record.error,
-               "seconds": record.seconds, **record.summary}
-        summary = pd.DataFrame([row])
-        write_atomic(self.path("summary", record.run_id),
+    def append(self, records: RunRecord | list[RunRecord]) -> None:
+        """Write finished runs as one part per table (atomically; the summary last)."""
+        records = [records] if isinstance(records, RunRecord) else list(records)
+        if not records:
+            return
+        first = min(record.run_id for record in records)
+        for table in ("annual", "monthly", "neighbourhoods"):
+            frames = []
+            for record in records:
+                frame = getattr(record, table)
+                if frame is None:
+                    continue
+                frames.append(frame.assign(run_id=record.run_id, point=record.point,
+                                           replicate=record.replicate))
+            if frames:
+                part = pd.concat(frames, ignore_index=True)
+                part = part[["run_id", "point", "replicate",
+                             *[c for c in part.columns if c not in IDENTITY]]]
+                write_atomic(self.path(table, first),
+                             lambda path, part=part: part.to_parquet(path, index=False))
+        summary = pd.DataFrame([
+            {"run_id": record.run_id, "point": record.point, "replicate": record.replicate,
+             "status": record.status, "error": record.error, "seconds": record.seconds,
+             **record.summary}
+            for record in records])
+        write_atomic(self.path("summary", first),
                      lambda path: summary.to_parquet(path, index=False))
 
     def table(self, name: str) -> pd.DataFrame:
         """All runs' rows of one table, ordered by run id (empty if none)."""
         if name not in TABLES:
             raise ValueError(f"unknown table {name!r}; the store has {', '.join(TABLES)}")
-        files = sorted((self.root / "runs" / name).glob("run-*.parquet"))
+        files = self._parts(name)
         if not files:
             return pd.DataFrame()
-        return pd.concat([pd.read_parquet(path) for path in files], ignore_index=True)
+        frame = pd.concat([pd.read_parquet(path) for path in files], ignore_index=True)
+        return frame.sort_values("run_id", kind="stable").reset_index(drop=True)
 
     def manifest(self) -> dict[str, Any]:
         return json.loads(self.manifest_path.read_text())

@@ -115,16 +115,19 @@ def test_compare_killed_part_way_resumes_and_equals_an_uninterrupted_run(tmp_pat
     process = subprocess.Popen([sys.executable, "-m", "experiments.cli", *COMPARE, "--out", str(out)],
                                start_new_session=True, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
+    from experiments.store import ResultsStore
+
+    store = ResultsStore(out)
     summaries = out / "runs" / "summary"
     deadline = time.monotonic() + 300
-    while len(list(summaries.glob("run-*.parquet"))) < 2:
+    while not list(summaries.glob("part-*.parquet")):
         assert process.poll() is None, "the experiment ended before it could be interrupted"
         assert time.monotonic() < deadline
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    done = len(list(summaries.glob("run-*.parquet")))
-    assert 2 <= done < 6
+    done = len(store.completed())
+    assert 1 <= done < 6
     assert not (out / "report.html").exists()
 
     resumed = invoke(*COMPARE, "--out", out)
@@ -134,9 +137,11 @@ def test_compare_killed_part_way_resumes_and_equals_an_uninterrupted_run(tmp_pat
     fresh = invoke(*COMPARE, "--out", tmp_path / "fresh")
     assert fresh.exit_code == 0
     columns = lambda frame: frame.drop(columns=["seconds"]).sort_values("run_id").reset_index(drop=True)  # noqa: E731
-    killed_summary = pd.concat(pd.read_parquet(p) for p in summaries.glob("*.parquet"))
-    fresh_summary = pd.concat(pd.read_parquet(p) for p in (tmp_path / "fresh" / "runs" / "summary").glob("*.parquet"))
-    pd.testing.assert_frame_equal(columns(killed_summary), columns(fresh_summary))
+    for table in ("summary", "monthly", "neighbourhoods"):
+        killed, fresh = store.table(table), ResultsStore(tmp_path / "fresh").table(table)
+        if table == "summary":
+            killed, fresh = columns(killed), columns(fresh)
+        pd.testing.assert_frame_equal(killed, fresh, obj=table)
     again = invoke(*COMPARE, "--out", out)
     assert "computed 0" in again.output
 

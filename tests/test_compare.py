@@ -278,7 +278,7 @@ def test_report_is_written_when_a_run_failed_and_lists_the_failure(experiment, t
 def test_a_new_summary_column_reaches_the_report_through_one_indicator_row(
         experiment, tmp_path, monkeypatch):
     store = copy_of(experiment, tmp_path)
-    for path in (store.root / "runs" / "summary").glob("run-*.parquet"):
+    for path in (store.root / "runs" / "summary").glob("part-*.parquet"):
         summary = pd.read_parquet(path)
         summary["abuse_incidents"] = 3.0 * (summary["point"] == "hotspot")
         summary.to_parquet(path, index=False)
