@@ -52,6 +52,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+from _tables import format_table
 from mesa.discrete_space import Cell, CellAgent, OrthogonalVonNeumannGrid
 
 from simulation import offending
@@ -321,19 +322,6 @@ def field_update_microseconds(params: Short2008Params, repeats: int = 2000) -> f
         offending.update_attractiveness(dynamic, events, params.eta, params.omega, params.theta,
                                         dt=params.dt, periodic=True)
     return 1e6 * (time.perf_counter() - start) / repeats
-
-
-def format_table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain-text table, first column left-aligned and the others right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def line(cells: list[str]) -> str:
-        first, *rest = cells
-        return "  ".join([str(first).ljust(widths[0])]
-                         + [str(cell).rjust(width) for cell, width in zip(rest, widths[1:])])
-
-    return "\n".join([line(headers), "  ".join("-" * width for width in widths)]
-                     + [line(row) for row in rows])
 
 
 def with_error(mean: float, error: float, digits: int) -> str:

@@ -38,6 +38,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+from _tables import format_table
 
 from simulation import CityModel, Parameters, with_overrides
 
@@ -247,19 +248,6 @@ def verdict(value: float | None, passed: bool) -> str:
     if value is None:
         return "not measured"
     return "PASS" if passed else "FAIL"
-
-
-def format_table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain-text table, first column left-aligned and the others right-aligned."""
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def line(cells: list[str]) -> str:
-        first, *rest = cells
-        return "  ".join([str(first).ljust(widths[0])]
-                         + [str(cell).rjust(width) for cell, width in zip(rest, widths[1:])])
-
-    return "\n".join([line(headers), "  ".join("-" * width for width in widths)]
-                     + [line(row) for row in rows])
 
 
 def report(results: list[SizeResult], summary: dict[str, Any],
