@@ -107,6 +107,7 @@ class DaskExecutor(Executor):
             ``"tcp://10.0.0.5:8786"``, or the path of a TOML file describing a dask-jobqueue
             cluster (see `jobqueue_cluster`).
         workers: worker processes of a local cluster (default: one per core).
+        connect_timeout: how long to wait for a scheduler at an address.
 
     A worker that dies mid-experiment loses nothing: the scheduler re-runs its unfinished
     tasks elsewhere, and finished batches are already in the results store.
@@ -114,7 +115,8 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, target: str = "local", workers: int | None = None) -> None:
+    def __init__(self, target: str = "local", workers: int | None = None,
+                 connect_timeout: str = "20s") -> None:
         from distributed import Client, LocalCluster
 
         self._cluster = None
@@ -126,7 +128,7 @@ class DaskExecutor(Executor):
             self.name = "dask local cluster"
         elif "://" in target:
             try:
-                self._client = Client(target, timeout="20s")
+                self._client = Client(target, timeout=connect_timeout)
             except OSError as error:
                 raise ExecutorError(f"--dask {target}: cannot reach the scheduler ({error}); "
                                     "check the address and that the scheduler is running") from None

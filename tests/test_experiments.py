@@ -166,3 +166,40 @@ def test_dask_worker_dying_mid_experiment_loses_no_runs(tmp_path):
     assert killed
     assert store.completed() == set(range(6))
     assert_same_results(reference, store)
+
+
+def test_dask_executor_connects_to_an_existing_scheduler_address(in_process_store, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from experiments.executors import DaskExecutor
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with DaskExecutor(cluster.scheduler_address) as executor:
+            assert executor.workers == 2
+            store = ResultsStore(tmp_path)
+            run_experiment(small_design(), store, executor, CONFIG, show_progress=False)
+    assert_same_results(in_process_store, store)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "no such cluster file"),
+    ("kind = 'mainframe'\n", "'kind' must be one of slurm"),
+    ("kind = 'slurm'\njobs = 0\n", "'jobs' must be a whole number >= 1"),
+    ("kind = 'slurm'\njobs = [\n", "not valid TOML"),
+])
+def test_job_queue_cluster_files_are_validated(tmp_path, content, message):
+    from experiments.executors import ExecutorError, make_executor
+
+    path = tmp_path / "cluster.toml"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ExecutorError, match=message):
+        make_executor(dask=str(path))
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    pytest.importorskip("distributed")
+    from experiments.executors import DaskExecutor, ExecutorError
+
+    with pytest.raises(ExecutorError, match="cannot reach the scheduler"):
+        DaskExecutor("tcp://127.0.0.1:1", connect_timeout="2s")
