@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.params import AGE_BANDS, CRIME_TYPES
+from simulation.perception import victimisation_survey
 
 if TYPE_CHECKING:
     from simulation.model import CityModel
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
 LEVELS = ("true", "reported", "recorded")
 DAILY_COLUMNS: tuple[str, ...] = (
     *(f"{level}_{crime}" for level in LEVELS for crime in CRIME_TYPES),
-    "attempts", "deterred", "blocked", "arrests", "arrests_on_scene", "custody",
-    "police_visits", "victims", "births", "deaths",
+    "attempts", "deterred", "blocked", "arrests", "arrests_on_scene", "arrests_on_response",
+    "arrests_investigation", "investigations", "calls", "response_minutes", "stops",
+    "abuse_incidents", "bribes", "contacts", "corrupt_share", "custody", "police_visits",
+    "victims", "births", "deaths",
 )
 """Columns of the daily indicator table, in order."""
 COLUMN = {name: index for index, name in enumerate(DAILY_COLUMNS)}
@@ -108,6 +111,8 @@ class IndicatorLog:
             "offences_by_residents": np.zeros(shape, dtype=np.int64),
             "arrests_of_residents": np.zeros(self.neighbourhoods, dtype=np.int64),
             "police_visits": np.zeros(self.neighbourhoods, dtype=np.int64),
+            "abuse_incidents": np.zeros(self.neighbourhoods, dtype=np.int64),
+            "stops": np.zeros(self.neighbourhoods, dtype=np.int64),
         }
         self.offences_by_age = np.zeros(len(AGE_BANDS), dtype=np.int64)
         self.person_days_by_age = np.zeros(len(AGE_BANDS))
@@ -141,6 +146,12 @@ class IndicatorLog:
         top5, half = crime_concentration(self.crimes_by_block_year)
         repeat, chance = repeat_victimisation(population.victimisations_year)
         poorest, richest = victimisation_by_wealth(model)
+        everyone = np.arange(residents)
+        trust = model.trust_of(everyone)
+        adults = (population.age >= model.params.survey.minimum_age) & (population.status == 0)
+        survey = victimisation_survey(population.victimisations_year > 0, adults,
+                                      model.params.survey.sample_size, model.rng)
+        calls = totals["calls"]
         row = {
             "year": len(self.annual) + 1,
             "days": days,
@@ -158,6 +169,15 @@ class IndicatorLog:
             "arrest_rate": totals["arrests"] * per_100k_year,
             "arrests_per_recorded_crime": totals["arrests"] / recorded_total if recorded_total else np.nan,
             "custody_per_100k": period[:, COLUMN["custody"]].mean() / residents * PER_100K,
+            "clearance_rate": totals["arrests_investigation"] / recorded_total if recorded_total else np.nan,
+            "response_minutes": totals["response_minutes"] / calls if calls else np.nan,
+            "stops_per_100k": totals["stops"] * per_100k_year,
+            "abuse_per_100k": totals["abuse_incidents"] * per_100k_year,
+            "bribes_per_100k": totals["bribes"] * per_100k_year,
+            "corrupt_share": float(period[-1, COLUMN["corrupt_share"]]),
+            "mean_trust": float(trust.mean()),
+            "mean_fear": float(population.fear.mean()),
+            **survey,
             "share_crime_top5_blocks": top5,
             "share_blocks_half_crime": half,
             "repeat_victimisation_share": repeat,
@@ -200,8 +220,11 @@ def neighbourhood_table(model: CityModel) -> pd.DataFrame:
         "density": city.neighbourhood_density,
         "residents": residents,
         "blocks": np.bincount(city.neighbourhood, minlength=city.neighbourhoods),
-        "mean_trust": np.bincount(population.neighbourhood, weights=population.trust,
+        "mean_trust": np.bincount(population.neighbourhood,
+                                  weights=model.trust_of(np.arange(population.size)),
                                   minlength=city.neighbourhoods) / np.maximum(residents, 1),
+        "mean_fear": np.bincount(population.neighbourhood, weights=population.fear,
+                                 minlength=city.neighbourhoods) / np.maximum(residents, 1),
     })
     counts = log.neighbourhood_counts
     for index, crime in enumerate(CRIME_TYPES):
@@ -214,6 +237,9 @@ def neighbourhood_table(model: CityModel) -> pd.DataFrame:
     table["offences_by_residents"] = counts["offences_by_residents"].sum(axis=1)
     table["arrests_of_residents"] = counts["arrests_of_residents"]
     table["police_visits"] = counts["police_visits"]
+    table["stops"] = counts["stops"]
+    table["abuse_incidents"] = counts["abuse_incidents"]
+    table["recorded_share"] = table["recorded_crimes"] / np.maximum(table["true_crimes"], 1)
     return table
 
 
@@ -251,6 +277,16 @@ def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[
         "repeat_victimisation_share": mean("repeat_victimisation_share"),
         "repeat_victimisation_chance": mean("repeat_victimisation_chance"),
         "victimisation_gap": mean("victimisation_gap"),
+        "clearance_rate": mean("clearance_rate"),
+        "response_minutes": mean("response_minutes"),
+        "stops_per_100k": mean("stops_per_100k"),
+        "abuse_per_100k": mean("abuse_per_100k"),
+        "bribes_per_100k": mean("bribes_per_100k"),
+        "corrupt_share": float(annual["corrupt_share"].iloc[-1]),
+        "mean_trust": mean("mean_trust"),
+        "mean_fear": mean("mean_fear"),
+        "survey_victimisation_rate": mean("survey_victimisation_rate"),
+        "true_victimisation_prevalence": mean("true_victimisation_prevalence"),
         "cohort_size": len(model.cohort_offences),
         "cohort_chronic_share": chronic_share,
         "cohort_offences_by_chronic": chronic_offences,

@@ -28,14 +28,22 @@ import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
-from simulation import offending
+from simulation import offending, perception
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog
 from simulation.offending import DOMESTIC, HOMICIDE, PROPERTY
 from simulation.params import AGE_BANDS, CRIME_TYPES, LAND_USES, Parameters
-from simulation.policing import PoliceUnit, patrol_units
+from simulation.params import PatrolStrategy
+from simulation.policing import (
+    PoliceUnit,
+    unit_strategies,
+    units_on_patrol,
+    visit_guardianship,
+    visits_per_day,
+)
 from simulation.population import (
     DAYS_PER_YEAR,
+    NEVER,
     WORKING_AGES,
     Population,
     Status,
@@ -78,7 +86,21 @@ class CityModel(mesa.Model):
             params.population, self.city, params.offending.initial_perceived_risk, self.rng)
         self.sector_blocks = [np.flatnonzero(self.city.neighbourhood == n)
                               for n in range(self.city.neighbourhoods)]
+        self.neighbourhood_residents = np.diff(self.population.neighbourhood_start)
+        self.visits_per_unit = visits_per_day(params.police)
+        self.visit_guardianship = visit_guardianship(params.police)
         self._create_police()
+        # Legitimacy and integrity: each neighbourhood's shared trust shock, corruption.
+        self.trust_shock = np.zeros(self.city.neighbourhoods)
+        self.corrupt_share = params.police.initial_corruption
+        self.neighbourhood_victimisations = np.zeros(self.city.neighbourhoods)  # recent, decaying
+        self.recent_homicides = 0.0  # decaying over a month
+        self.calls_recent = 0.0  # reported crimes a day, smoothed: the reactive units' load
+        # Investigations: arrests due on a later day.
+        self.pending_due = np.empty(0, dtype=np.int64)
+        self.pending_offender = np.empty(0, dtype=np.int64)
+        self.pending_block = np.empty(0, dtype=np.int64)
+        self.recorded_per_day = 0.0  # smoothed caseload
         self.crime_types = offending.crime_type_table(params.offending)
         self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
@@ -125,12 +147,22 @@ class CityModel(mesa.Model):
         self._field_scratch = np.empty_like(self.dynamic_attractiveness)
 
     def _create_police(self) -> None:
-        units = patrol_units(self.params.police, self.params.population.residents)
-        residents = np.diff(self.population.neighbourhood_start)
-        # Sectors in order of population, so the largest neighbourhoods get units first.
-        order = np.argsort(-residents, kind="stable")
-        for index in range(units):
-            PoliceUnit(self, sector=int(order[index % len(order)]), strategy=self.params.police.strategy)
+        """Police units by strategy, then soldiers as saturation units; sectors go round the
+        neighbourhoods in order of population, so the largest get units first."""
+        police, residents = self.params.police, self.params.population.residents
+        order = np.argsort(-self.neighbourhood_residents, kind="stable")
+        strategies = unit_strategies(police, units_on_patrol(police.officers_per_100k, police, residents))
+        soldiers = units_on_patrol(police.military_per_100k, police, residents)
+        deployment = [(strategy, False) for strategy in strategies] + \
+            [(PatrolStrategy.SATURATION, True)] * soldiers
+        for index, (strategy, military) in enumerate(deployment):
+            PoliceUnit(self, sector=int(order[index % len(order)]), strategy=strategy,
+                       military=military)
+        reactive = sum(1 for strategy in strategies if strategy is PatrolStrategy.REACTIVE)
+        # Patrol units answer calls too, at a quarter of a reactive unit's capacity.
+        self.call_capacity = police.calls_per_unit * (reactive + 0.25 * (len(strategies) - reactive))
+        self.detective_capacity = (police.detectives_per_100k * residents / 100_000
+                                   * police.cases_per_detective / DAYS_PER_YEAR)
 
     # ----------------------------------------------------------------------------------------
     # The day
@@ -153,12 +185,15 @@ class CityModel(mesa.Model):
             self.start_recording()
         if day > 0 and day % DAYS_PER_MONTH == 0:
             self.refresh_residents(day)
+        self.recorded_today = self.homicides_today = self.calls_today = 0
         self.release_from_custody(day)
+        self.arrest_investigated(day)
         self.police_visits[:] = 0.0
         self.police_units.shuffle_do("patrol")
         self.commit_offences(day)
         self.commit_domestic_violence(day)
         self.update_opportunity()
+        self.update_perception()
         if self.day >= 0:
             self.collect(self.day)
         else:
@@ -189,11 +224,43 @@ class CityModel(mesa.Model):
             self._reset_newborn(newborn)
             self.indicators.add("births", len(newborn))
             self.indicators.add("deaths", population.deaths - deaths_before)
+        if day > 0:
+            months = self.params.perception.trust_recovery_months
+            population.trust += (population.trust_base - population.trust) * (1 - np.exp(-1 / months))
+            self.corrupt_share = perception.update_corruption(self.corrupt_share, params.police)
+        self.refresh_fear(day)
         self.refresh_hazards()
         free = population.status == Status.FREE
         self.informal_guardianship[:] = self.informal_guardians(self.working_age_unemployed(), free)
+        young_men = free & population.male & (population.age >= 15) & (population.age < 35)
+        self.young_men_by_sector = [np.flatnonzero(young_men[start:stop]) + start for start, stop in
+                                    zip(population.neighbourhood_start[:-1],
+                                        population.neighbourhood_start[1:])]
         bands = np.minimum(population.age // 5, len(AGE_BANDS) - 1).astype(np.int64)
         self.residents_by_age_band = np.bincount(bands, minlength=len(AGE_BANDS))
+
+    def trust_of(self, residents: np.ndarray) -> np.ndarray:
+        """Effective trust in the police of these residents (own + neighbourhood shock)."""
+        population = self.population
+        return perception.effective_trust(population.trust[residents], self.trust_shock,
+                                          population.neighbourhood[residents])
+
+    def refresh_fear(self, day: int) -> None:
+        """Monthly fear of crime from own and neighbours' victimisation, disorder and media."""
+        population, params = self.population, self.params
+        recent = (day - population.last_victimised) < DAYS_PER_YEAR
+        rate = self.neighbourhood_victimisations / np.maximum(self.neighbourhood_residents, 1)
+        per_100k_month = self.recent_homicides * 100_000 / population.size
+        population.fear[:] = perception.fear_of_crime(
+            recent, rate[population.neighbourhood], self.city.disorder[population.home_cell],
+            per_100k_month, params.perception)
+
+    def shake_trust(self, neighbourhoods: np.ndarray, shock_per_1000: float) -> None:
+        """Events seen in these neighbourhoods (one entry per event) lower their shared trust."""
+        if len(neighbourhoods) == 0:
+            return
+        events = np.bincount(neighbourhoods, minlength=self.city.neighbourhoods)
+        self.trust_shock -= shock_per_1000 * 1000 * events / np.maximum(self.neighbourhood_residents, 1)
 
     def refresh_hazards(self) -> None:
         """Cumulative tables of offending motivation, domestic-violence hazard and exposure.
@@ -201,10 +268,13 @@ class CityModel(mesa.Model):
         They cover every resident; who is in custody is checked when an offender is drawn, so
         a release takes effect the same day. Rebuilt monthly and after any rebirth.
         """
-        population = self.population
+        population, params = self.population, self.params
+        legitimacy = perception.legitimacy_factor(
+            self.trust_of(np.arange(population.size)), params.reporting.trust_reference,
+            params.perception.legitimacy_effect)
         self.motivation_cumsum = np.cumsum(offending.motivation(
             population.propensity, population.age, self.working_age_unemployed(),
-            population.dropped_out, self.params.offending))
+            population.dropped_out, params.offending) * legitimacy)
         self.domestic_cumsum = np.cumsum(self.domestic_weights())
         self.exposure_cumsum = np.cumsum(population.exposure)
 
@@ -219,7 +289,10 @@ class CityModel(mesa.Model):
         1997): informal(c) = 1 - (1 - min(1, e g_home))^h(c) * (1 - min(1, e g_street))^s(c).
         """
         city, population, reporting = self.city, self.population, self.params.reporting
-        at_home = np.where(unemployed | ~self.working_age(), 1.0, reporting.at_home_share) * free
+        at_home = np.where(unemployed | ~self.working_age(), 1.0, reporting.at_home_share)
+        # Fear keeps people at home: a share of their time out is spent in.
+        at_home = (at_home + (1 - at_home) * self.params.perception.fear_street_effect
+                   * population.fear) * free
         home = np.bincount(population.home_cell, weights=at_home, minlength=city.cells)
         out = np.bincount(population.neighbourhood, weights=free - at_home,
                           minlength=city.neighbourhoods)
@@ -283,7 +356,7 @@ class CityModel(mesa.Model):
         targets = offending.choose_targets(population.home_cell[attempting], self.attractiveness,
                                            self.city, params.offending, rng)
         block = offending.guardian_block_probability(
-            self.police_visits[targets], self.informal_guardianship[targets], params.police.guardianship)
+            self.police_visits[targets], self.informal_guardianship[targets], self.visit_guardianship)
         blocked = rng.random(len(targets)) < block
         happens = ~blocked & (rng.random(len(targets)) < 1.0 - np.exp(-self.attractiveness[targets]))
         log.add("blocked", int(blocked.sum()))
@@ -334,30 +407,33 @@ class CityModel(mesa.Model):
         self, day: int, offenders: np.ndarray, victims: np.ndarray, blocks: np.ndarray,
         crime: np.ndarray, witnessed: np.ndarray,
     ) -> None:
-        """Reporting, recording, arrests, custody, learning and the indicators of today's crimes."""
+        """Today's crimes: reporting, recording, response, investigation, arrests, learning,
+        victims' histories and the indicators."""
         params, population, rng, log = self.params, self.population, self.rng, self.indicators
         count = len(offenders)
         if count == 0:
             return
         is_resident = victims != BUSINESS
+        resident_victims = victims[is_resident]
         reference = params.reporting.trust_reference
-        trust = np.where(is_resident, population.trust[np.maximum(victims, 0)], reference)
-        base = np.clip(self.report_base[crime], 1e-9, 1 - 1e-9)
-        logit = np.log(base / (1 - base)) + params.reporting.trust_effect * (trust - reference)
-        report_probability = np.where(self.report_base[crime] >= 1.0, 1.0, 1.0 / (1.0 + np.exp(-logit)))
-        reported = rng.random(count) < report_probability
+        trust = np.full(count, reference)
+        trust[is_resident] = self.trust_of(resident_victims)
+        reported = rng.random(count) < perception.report_probability(
+            self.report_base[crime], trust, reference, params.reporting.trust_effect)
         # A homicide leaves a body: it is always known and recorded.
         recorded = witnessed | (crime == HOMICIDE) | (
             reported & (rng.random(count) < params.reporting.recording_probability))
         on_scene = witnessed & (rng.random(count) < params.police.arrest_on_scene)
-        investigated = recorded & ~on_scene & (rng.random(count) < self.clearance[crime])
-        arrested = on_scene | investigated
+        on_response = self.respond_to_calls(reported & ~witnessed & (crime != HOMICIDE),
+                                            victims, is_resident)
+        caught = on_scene | on_response
+        self.open_investigations(day, offenders, blocks, crime, recorded & ~caught, trust)
 
         log.add_crimes("true", crime)
         log.add_crimes("reported", crime[reported])
         log.add_crimes("recorded", crime[recorded])
-        log.add("arrests", int(arrested.sum()))
         log.add("arrests_on_scene", int(on_scene.sum()))
+        log.add("arrests_on_response", int(on_response.sum()))
         street = crime != DOMESTIC
         log.crimes_by_block_year += np.bincount(blocks[street], minlength=self.city.cells)
         log.crimes_by_block_total += np.bincount(blocks[street], minlength=self.city.cells)
@@ -366,23 +442,28 @@ class CityModel(mesa.Model):
         np.add.at(counts["true_at"], (neighbourhood, crime), 1)
         np.add.at(counts["recorded_at"], (neighbourhood[recorded], crime[recorded]), 1)
         np.add.at(counts["offences_by_residents"], (population.neighbourhood[offenders], crime), 1)
-        np.add.at(counts["arrests_of_residents"], population.neighbourhood[offenders[arrested]], 1)
         bands = np.minimum(population.age[offenders] // 5, len(AGE_BANDS) - 1).astype(np.int64)
         log.offences_by_age += np.bincount(bands[street], minlength=len(AGE_BANDS))
         np.add.at(self.recorded_recent, blocks[recorded & street], 1.0)
+        self.recorded_today += int(recorded.sum())
+        self.homicides_today += int((crime == HOMICIDE).sum())
 
         np.add.at(population.offences, offenders, 1)
         if hasattr(self, "cohort_index"):
             in_cohort = self.cohort_index[offenders]
             np.add.at(self.cohort_offences, in_cohort[in_cohort >= 0], 1)
-        resident_victims = victims[is_resident]
         np.add.at(population.victimisations, resident_victims, 1)
         np.add.at(population.victimisations_year, resident_victims, 1)
-        np.add.at(counts["victims_living"], (population.neighbourhood[resident_victims], crime[is_resident]), 1)
+        population.last_victimised[resident_victims] = day
+        victims_home = population.neighbourhood[resident_victims]
+        np.add.at(counts["victims_living"], (victims_home, crime[is_resident]), 1)
+        np.add.at(self.neighbourhood_victimisations, victims_home, 1.0)
         log.add("victims", len(resident_victims))
+        arrested = self.arrest(day, offenders[caught], blocks[caught])
+        outcome = np.zeros(count, dtype=bool)
+        outcome[np.flatnonzero(caught)[arrested]] = True
         offending.learn_perceived_risk(population.perceived_risk, population.peers, offenders,
-                                       arrested, params.offending)
-        self.take_into_custody(day, np.unique(offenders[arrested]))
+                                       outcome, params.offending)
         killed = np.unique(victims[(crime == HOMICIDE) & is_resident])
         killed = killed[population.status[killed] == Status.FREE]
         if len(killed):
@@ -393,6 +474,136 @@ class CityModel(mesa.Model):
             population.births += len(killed)
             log.add("deaths", len(killed))
             log.add("births", len(killed))
+
+    def respond_to_calls(self, calls: np.ndarray, victims: np.ndarray, is_resident: np.ndarray) -> np.ndarray:
+        """Police answer reported crimes; returns which calls end in an arrest.
+
+        Response time = response_minutes x max(1, calls a day / call capacity) (queueing when
+        the units answering calls are overloaded); the arrest chance arrest_on_response halves
+        every response_halving minutes. Victims answered within the normal time gain trust,
+        those kept waiting over four times as long lose it.
+        """
+        police, log = self.params.police, self.indicators
+        answered = np.flatnonzero(calls)
+        if len(answered) == 0 or self.call_capacity <= 0:
+            return np.zeros(len(calls), dtype=bool)
+        minutes = police.response_minutes * max(1.0, self.calls_recent / self.call_capacity)
+        chance = police.arrest_on_response * 0.5 ** (minutes / police.response_halving)
+        log.add("calls", len(answered))
+        log.add("response_minutes", minutes * len(answered))
+        residents = victims[answered][is_resident[answered]]
+        gain = self.params.perception.response_trust
+        if minutes <= police.response_minutes:
+            self.population.trust[residents] = np.minimum(1.0, self.population.trust[residents] + gain)
+        elif minutes > 4 * police.response_minutes:
+            self.population.trust[residents] = np.maximum(0.0, self.population.trust[residents] - gain)
+        self.calls_today += len(answered)
+        caught = np.zeros(len(calls), dtype=bool)
+        caught[answered] = self.rng.random(len(answered)) < chance
+        return caught
+
+    def open_investigations(
+        self, day: int, offenders: np.ndarray, blocks: np.ndarray, crime: np.ndarray,
+        open_cases: np.ndarray, trust: np.ndarray,
+    ) -> None:
+        """Recorded crimes without an arrest go to the detectives.
+
+        A case is investigated with probability min(1, detective capacity / caseload a day)
+        and then cleared with the crime type's clearance probability times the cooperation of
+        victims and witnesses (their trust); the arrest follows after an exponential delay of
+        mean investigation_days.
+        """
+        police, rng = self.params.police, self.rng
+        cases = np.flatnonzero(open_cases)
+        if len(cases) == 0:
+            return
+        capacity = min(1.0, self.detective_capacity / max(self.recorded_per_day, 1e-9))
+        cooperation = perception.cooperation_factor(trust[cases], self.params.reporting.trust_reference,
+                                                    police.witness_cooperation)
+        solved = cases[rng.random(len(cases)) < capacity * np.minimum(1.0, self.clearance[crime[cases]] * cooperation)]
+        self.indicators.add("investigations", len(cases) * capacity)
+        delay = 1 + rng.exponential(police.investigation_days, len(solved)).astype(np.int64)
+        self.pending_due = np.concatenate([self.pending_due, day + delay])
+        self.pending_offender = np.concatenate([self.pending_offender, offenders[solved]])
+        self.pending_block = np.concatenate([self.pending_block, blocks[solved]])
+
+    def arrest_investigated(self, day: int) -> None:
+        """Arrests of offenders whose cases were solved and are due today."""
+        if len(self.pending_due) == 0:
+            return
+        due = self.pending_due <= day
+        offenders, blocks = self.pending_offender[due], self.pending_block[due]
+        self.pending_due, self.pending_offender, self.pending_block = (
+            self.pending_due[~due], self.pending_offender[~due], self.pending_block[~due])
+        arrested = self.arrest(day, offenders, blocks)
+        self.indicators.add("arrests_investigation", int(arrested.sum()))
+        # An arrest for a past offence teaches the offender and his peers that crime is caught.
+        offending.learn_perceived_risk(self.population.perceived_risk, self.population.peers,
+                                       offenders[arrested], np.ones(int(arrested.sum()), dtype=bool),
+                                       self.params.offending)
+
+    def arrest(self, day: int, offenders: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+        """Police try to arrest these offenders at these blocks; returns which arrests stand.
+
+        A corrupt officer (the corrupt share) takes a bribe and lets the offender go; the bribe
+        is seen in the neighbourhood. An arrest may involve excessive force (abuse per arrest,
+        lower with training and oversight). Standing arrests may lead to custody.
+        """
+        params, population, rng, log = self.params, self.population, self.rng, self.indicators
+        if len(offenders) == 0:
+            return np.zeros(0, dtype=bool)
+        bribed = rng.random(len(offenders)) < self.corrupt_share
+        where = self.city.neighbourhood[blocks]
+        self.shake_trust(where[bribed], params.perception.bribe_trust_shock)
+        log.add("bribes", int(bribed.sum()))
+        standing = ~bribed
+        abused = standing & (rng.random(len(offenders)) < params.police.abuse_per_arrest
+                             * perception.abuse_factor(params.police, military=False))
+        self.record_abuse(offenders[abused], where[abused])
+        arrested = offenders[standing]
+        log.add("arrests", len(arrested))
+        np.add.at(log.neighbourhood_counts["arrests_of_residents"], population.neighbourhood[arrested], 1)
+        self.take_into_custody(day, np.unique(arrested))
+        return standing
+
+    def record_abuse(self, victims: np.ndarray, neighbourhoods: np.ndarray) -> None:
+        """Police abuse: the victim loses trust, the neighbourhood sees it."""
+        if len(victims) == 0:
+            return
+        population, perception_params = self.population, self.params.perception
+        population.trust[victims] = np.maximum(0.0, population.trust[victims] - perception_params.abuse_trust_loss)
+        self.shake_trust(neighbourhoods, perception_params.abuse_trust_shock)
+        self.indicators.add("abuse_incidents", len(victims))
+        np.add.at(self.indicators.neighbourhood_counts["abuse_incidents"], neighbourhoods, 1)
+
+    def stop_and_search(self, unit: PoliceUnit) -> None:
+        """A saturation unit stops young men of its sector: trust falls, some stops are abusive."""
+        params, population, rng = self.params, self.population, self.rng
+        pool = self.young_men_by_sector[unit.sector]
+        stops = rng.poisson(params.police.saturation_stops * len(unit.blocks_today))
+        if len(pool) == 0 or stops == 0:
+            return
+        stopped = pool[rng.integers(0, len(pool), stops)]
+        population.trust[stopped] = np.maximum(0.0, population.trust[stopped] - params.perception.stop_trust_loss)
+        self.indicators.add("stops", stops)
+        np.add.at(self.indicators.neighbourhood_counts["stops"], unit.sector, stops)
+        rate = params.police.abuse_per_stop * perception.abuse_factor(params.police, unit.military)
+        abused = stopped[rng.random(stops) < rate]
+        self.record_abuse(abused, np.full(len(abused), unit.sector))
+
+    def community_contacts(self, blocks: np.ndarray) -> None:
+        """A community-policing unit talks with residents of the blocks it visits: trust rises."""
+        population, rng = self.population, self.rng
+        contacts = rng.poisson(self.params.police.community_contacts, len(blocks))
+        counts = population.block_count[blocks]
+        blocks, contacts, counts = blocks[counts > 0], contacts[counts > 0], counts[counts > 0]
+        if contacts.sum() == 0:
+            return
+        first = np.repeat(population.block_first[blocks], contacts)
+        met = first + (rng.random(len(first)) * np.repeat(counts, contacts)).astype(np.int64)
+        gain = self.params.perception.contact_trust_gain
+        population.trust[met] = np.minimum(1.0, population.trust[met] + gain)
+        self.indicators.add("contacts", len(met))
 
     def take_into_custody(self, day: int, arrested: np.ndarray) -> None:
         """An arrest leads to a custody spell of set length with ``custody_probability``."""
@@ -442,10 +653,20 @@ class CityModel(mesa.Model):
         self.recent_crime *= np.exp(-1.0 / DAYS_PER_MONTH)
         self.recent_crime += self._street_crimes_today
 
+    def update_perception(self) -> None:
+        """End of day: memories fade (trust shocks, victimisation, homicides, caseloads)."""
+        memory = self.params.perception.shock_memory_days
+        self.trust_shock *= np.exp(-1.0 / memory)
+        self.neighbourhood_victimisations *= np.exp(-1.0 / DAYS_PER_YEAR)
+        self.recent_homicides = self.recent_homicides * np.exp(-1.0 / DAYS_PER_MONTH) + self.homicides_today
+        self.calls_recent += (self.calls_today - self.calls_recent) / 7.0
+        self.recorded_per_day += (self.recorded_today - self.recorded_per_day) / DAYS_PER_MONTH
+
     def collect(self, day: int) -> None:
         """Close the day's indicators (and the year's, on its last day)."""
         log = self.indicators
         log.add("custody", len(self.custody_ids))
+        log.add("corrupt_share", self.corrupt_share)
         log.add("police_visits", float(self.police_visits.sum()))
         log.person_days_by_age += self.residents_by_age_band
         log.neighbourhood_counts["police_visits"] += np.bincount(

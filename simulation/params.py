@@ -368,10 +368,28 @@ class OffendingParams(_Section):
 
 
 class PatrolStrategy(StrEnum):
-    """How police units choose the blocks they patrol."""
+    """How police units work: where they patrol and what they do there."""
 
     RANDOM = "random"
     HOTSPOT = "hotspot"
+    COMMUNITY = "community"
+    SATURATION = "saturation"
+    REACTIVE = "reactive"
+    MIXED = "mixed"
+
+
+UNIT_STRATEGIES = tuple(s.value for s in PatrolStrategy if s is not PatrolStrategy.MIXED)
+"""Strategies a single unit can follow (``mixed`` assigns them by ``police.mix``)."""
+
+StrategyMix = create_model(
+    "StrategyMix",
+    __base__=_Section,
+    __doc__="Shares of patrol units by strategy when police.strategy is 'mixed' (normalised)",
+    **{name: (float, param(1.0 if name == "random" else 0.0, unit="share of units", ge=0, le=1,
+                           source="policy lever",
+                           description=f"Share of units on {name} policing (strategy 'mixed')"))
+       for name in ("random", "hotspot", "community", "saturation", "reactive")},
+)
 
 
 ClearanceProbability = _per_crime_type(
@@ -394,12 +412,24 @@ class PoliceParams(_Section):
     on_patrol_share: float = param(0.25, unit="share", ge=0, le=1,
                                    source="assumption (shifts, leave, desk duty)",
                                    description="Share of officers on patrol on a given day")
-    blocks_per_day: int = param(24, unit="block visits", ge=1, le=500,
-                                source="assumption: 8-hour shift of 15-minute stops and driving "
-                                       "(Koper 1995 dosage)",
-                                description="Blocks one unit visits in a day")
-    strategy: PatrolStrategy = param(PatrolStrategy.RANDOM, unit="choice", source="policy lever",
-                                     description="Patrol strategy: random or hotspot (on recorded crime)")
+    shift_minutes: float = param(480, unit="minutes", gt=0, le=1440, source="assumption (8-hour shift)",
+                                 description="Patrol time of one unit in a day")
+    dwell_minutes: float = param(
+        15.0, unit="minutes", gt=0, le=240, source="Koper (1995): residual deterrence is "
+                                                   "greatest after 10-15 minute stops",
+        description="Time a unit stays at each block it visits")
+    travel_minutes: float = param(5.0, unit="minutes", ge=0, le=120, source="assumption",
+                                  description="Driving time between two blocks")
+    dwell_scale: float = param(
+        7.0, unit="minutes", gt=0, le=120, source="assumption, shape of Koper (1995)",
+        description="A visit's guardianship grows as 1 - exp(-dwell / scale): short stops deter "
+                    "little, long ones add little (visits/day x guardianship peaks near 10-15 min)")
+    strategy: PatrolStrategy = param(
+        PatrolStrategy.RANDOM, unit="choice", source="policy lever",
+        description="How units work: random patrol, hotspot (recorded-crime hot spots), "
+                    "community (fixed beats, contact), saturation (aggressive stops), reactive "
+                    "(answer calls), or mixed (by police.mix)")
+    mix: StrategyMix = Field(default_factory=StrategyMix, description="Units by strategy")
     hotspot_share: float = param(0.02, unit="share of sector blocks", gt=0, le=1,
                                  source="assumption (top 2%; cf. S1 concentration)",
                                  description="Blocks of its sector a hotspot unit patrols")
@@ -407,13 +437,84 @@ class PoliceParams(_Section):
                                   description="Time scale of the recorded-crime map hotspot patrol uses")
     guardianship: float = param(0.35, unit="probability per visit", ge=0, le=1,
                                 source="assumption, tuned to S8 (Braga et al. 2019)",
-                                description="Chance that one police visit that day blocks an attempt "
-                                            "at the block")
+                                description="Chance that one police visit of the default dwell "
+                                            "blocks an attempt at the block that day")
     arrest_on_scene: float = param(0.3, unit="probability", ge=0, le=1, source="assumption",
                                    description="Chance of an arrest when an offence happens at a block "
                                                "police visit that day")
     clearance: ClearanceProbability = Field(default_factory=ClearanceProbability,
                                             description="Arrest after investigation")
+    detectives_per_100k: float = param(
+        15.0, unit="detectives per 100,000", ge=0, le=1000, source="assumption",
+        description="Investigators; with forensic capacity they set how many recorded crimes "
+                    "can be investigated")
+    cases_per_detective: float = param(
+        150.0, unit="cases per detective-year", gt=0, le=10000, source="assumption",
+        description="Recorded crimes one detective can investigate in a year")
+    investigation_days: float = param(30.0, unit="days", gt=0, le=3650, source="assumption",
+                                      description="Mean time from a recorded crime to an arrest "
+                                                  "by investigation")
+    witness_cooperation: float = param(
+        1.0, unit="ratio", ge=0, le=5,
+        source="assumption (legitimacy raises cooperation; Tyler & Fagan 2008, secondary)",
+        description="Clearance is scaled by 1 + cooperation x (victim trust - trust reference)")
+    saturation_stops: float = param(
+        4.0, unit="stops per visit", ge=0, le=100, source="assumption",
+        description="Residents stopped and searched per saturation visit")
+    saturation_visits: float = param(
+        2.0, unit="ratio", ge=1, le=10, source="assumption",
+        description="A saturation unit's presence counts this many times (several officers, "
+                    "show of force)")
+    community_contacts: float = param(
+        3.0, unit="contacts per visit", ge=0, le=100, source="assumption",
+        description="Residents a community-policing unit talks with per visit")
+    response_minutes: float = param(
+        15.0, unit="minutes", gt=0, le=1440, source="assumption",
+        description="Response time to a call when reactive units are not overloaded")
+    calls_per_unit: float = param(
+        12.0, unit="calls per unit-day", gt=0, le=200, source="assumption",
+        description="Calls one reactive unit can answer in a day before response slows")
+    arrest_on_response: float = param(
+        0.25, unit="probability", ge=0, le=1, source="assumption",
+        description="Chance of an arrest when police answer a call at once; it halves every "
+                    "response_halving minutes")
+    response_halving: float = param(15.0, unit="minutes", gt=0, le=1440, source="assumption",
+                                    description="Response delay that halves the arrest chance")
+    military_per_100k: float = param(
+        0.0, unit="soldiers per 100,000", ge=0, le=5000, source="policy lever",
+        description="Soldiers deployed on patrol: saturation units with more force, no "
+                    "investigation, no community work")
+    military_force: float = param(3.0, unit="ratio", ge=1, le=20,
+                                  source="assumption (the seeds warn of military policing)",
+                                  description="Abuse per stop or arrest by soldiers relative to police")
+    abuse_per_stop: float = param(
+        0.02, unit="probability", ge=0, le=1, source="assumption",
+        description="Chance that a stop ends in abuse (untrained police, no oversight)")
+    abuse_per_arrest: float = param(
+        0.05, unit="probability", ge=0, le=1, source="assumption",
+        description="Chance that an arrest involves excessive force (untrained, no oversight)")
+    training: float = param(0.3, unit="index 0-1", ge=0, le=1, source="policy lever",
+                            description="Professional training; abuse is scaled by 1 - 0.7 x training")
+    oversight: float = param(0.2, unit="index 0-1", ge=0, le=1, source="policy lever",
+                             description="Civilian oversight and accountability; abuse is scaled "
+                                         "by 1 - 0.5 x oversight")
+    wage_ratio: float = param(0.8, unit="ratio to market wage", gt=0, le=5,
+                              source="assumption (low police pay in the region, secondary)",
+                              description="Police pay relative to comparable jobs")
+    internal_audits: float = param(0.1, unit="index 0-1", ge=0, le=1, source="policy lever",
+                                   description="Internal affairs audits")
+    external_audits: float = param(0.0, unit="index 0-1", ge=0, le=1, source="policy lever",
+                                   description="External (civilian, judicial) audits")
+    corruption_base: float = param(
+        0.2, unit="share of officers", ge=0, le=1, source="assumption",
+        description="Corrupt share at wage ratio 1 without audits; the equilibrium share is "
+                    "base x wage_ratio^-1 x (1 - 0.6 internal) x (1 - 0.6 external)")
+    corruption_months: float = param(
+        24.0, unit="months", gt=0, le=600, source="assumption",
+        description="Time scale on which the corrupt share moves to its equilibrium")
+    initial_corruption: float = param(0.2, unit="share of officers", ge=0, le=1,
+                                      source="assumption",
+                                      description="Corrupt share of officers at the start")
     custody_probability: float = param(
         0.2, unit="probability", ge=0, le=1,
         source="crime4: conviction given arrest 0.47 x prison given conviction 0.43",
@@ -475,6 +576,71 @@ class ReportingParams(_Section):
                                          description="Chance that police record a reported crime")
 
 
+class PerceptionParams(_Section):
+    """Legitimacy, trust in the police, fear of crime, the media."""
+
+    legitimacy_effect: float = param(
+        1.0, unit="ratio", ge=0, le=10,
+        source="assumption (low legitimacy raises offending: Tyler 2006; Epstein 2002)",
+        description="Motivation is scaled by max(0.1, 1 + effect x (trust reference - trust))")
+    abuse_trust_shock: float = param(
+        0.05, unit="trust per incident per 1,000 residents", ge=0, le=10, source="assumption",
+        description="Fall of a neighbourhood's trust for each abuse incident in it")
+    bribe_trust_shock: float = param(
+        0.02, unit="trust per bribe per 1,000 residents", ge=0, le=10, source="assumption",
+        description="Fall of a neighbourhood's trust for each bribe paid in it")
+    shock_memory_days: float = param(365.0, unit="days", gt=0, le=36500, source="assumption",
+                                     description="Time scale on which a neighbourhood forgets")
+    stop_trust_loss: float = param(0.05, unit="trust", ge=0, le=1,
+                                   source="assumption (procedural justice, Tyler)",
+                                   description="Trust lost by a resident stopped and searched")
+    abuse_trust_loss: float = param(0.3, unit="trust", ge=0, le=1, source="assumption",
+                                    description="Trust lost by a victim of police abuse")
+    contact_trust_gain: float = param(0.03, unit="trust", ge=0, le=1,
+                                      source="assumption (community policing raises trust)",
+                                      description="Trust gained by a resident in a respectful "
+                                                  "community-policing contact")
+    response_trust: float = param(
+        0.05, unit="trust", ge=0, le=1, source="assumption",
+        description="Trust gained by a victim whose call is answered within the normal response "
+                    "time, or lost when it takes over four times as long")
+    trust_recovery_months: float = param(
+        36.0, unit="months", gt=0, le=1200, source="assumption",
+        description="Time scale on which a resident's trust returns to his own baseline")
+    fear_base: float = param(0.15, unit="index 0-1", ge=0, le=1, source="assumption",
+                             description="Fear of a resident with no reason to fear")
+    fear_own_victimisation: float = param(0.3, unit="index", ge=0, le=1,
+                                          source="assumption (victims fear more)",
+                                          description="Extra fear of a resident victimised in "
+                                                      "the last 12 months")
+    fear_neighbourhood: float = param(
+        1.5, unit="index per victimisation per resident-year", ge=0, le=20, source="assumption",
+        description="Extra fear per unit of the neighbourhood's victimisation rate")
+    fear_disorder: float = param(0.2, unit="index", ge=0, le=1,
+                                 source="assumption (incivilities raise fear)",
+                                 description="Extra fear at full physical disorder of the home block")
+    media_intensity: float = param(
+        1.0, unit="ratio", ge=0, le=10, source="policy lever (media and information)",
+        description="How loudly the media amplify violence (0 = not at all)")
+    media_homicide_weight: float = param(
+        0.05, unit="index per homicide per 100,000 per month", ge=0, le=10, source="assumption",
+        description="Fear added city-wide per recent homicide, times media intensity")
+    fear_street_effect: float = param(
+        0.5, unit="share", ge=0, le=1, source="assumption (fear keeps people at home)",
+        description="Share of his time out that a fully fearful resident spends at home instead")
+
+
+class SurveyParams(_Section):
+    """The annual victimisation survey."""
+
+    sample_size: int = param(2000, unit="residents", ge=10, le=1_000_000,
+                             source="assumption (national surveys sample thousands of households)",
+                             description="Residents interviewed each year")
+    minimum_age: int = param(15, unit="years", ge=0, le=100,
+                             source="assumption (ENVIPE and similar surveys ask adults)",
+                             description="Youngest resident interviewed")
+
+
 class Parameters(_Section):
     """Every parameter of the city model."""
 
@@ -493,6 +659,10 @@ class Parameters(_Section):
     police: PoliceParams = Field(default_factory=PoliceParams, description="Police")
     reporting: ReportingParams = Field(default_factory=ReportingParams,
                                        description="Guardianship and reporting")
+    perception: PerceptionParams = Field(default_factory=PerceptionParams,
+                                         description="Legitimacy, trust and fear")
+    survey: SurveyParams = Field(default_factory=SurveyParams,
+                                 description="Victimisation survey")
 
     @property
     def days(self) -> int:

@@ -22,6 +22,8 @@ from simulation.city import City
 from simulation.params import PopulationParams
 
 DAYS_PER_YEAR = 365
+NEVER = -(2**30)
+"""`last_victimised` of a resident never victimised."""
 SCHOOL_START_AGE, SCHOOL_END_AGE = 6, 18
 DROPOUT_AGES = (15, 18)
 WORKING_AGES = (15, 65)
@@ -53,7 +55,10 @@ class Population:
     status: np.ndarray  # int8 Status
     status_until: np.ndarray  # int32 model day the current status ends
     perceived_risk: np.ndarray  # float32 perceived probability of arrest
-    trust: np.ndarray  # float32 trust in the police 0-1
+    trust: np.ndarray  # float32 personal trust in the police 0-1 (contacts move it)
+    trust_base: np.ndarray  # float32 the resident's own long-run trust, to which trust returns
+    fear: np.ndarray  # float32 fear of crime 0-1, refreshed monthly
+    last_victimised: np.ndarray  # int32 model day of the last victimisation (very negative: never)
     victimisations: np.ndarray  # int16 victimisations since the start
     victimisations_year: np.ndarray  # int16 victimisations in the current model year
     offences: np.ndarray  # int16 offences committed since the start
@@ -86,8 +91,8 @@ class Population:
 RESIDENT_COLUMNS = (
     "birth_day", "age", "male", "household", "home_cell", "neighbourhood", "ses", "employed",
     "in_school", "dropped_out", "propensity", "exposure", "status", "status_until",
-    "perceived_risk", "trust", "victimisations", "victimisations_year", "offences", "arrests",
-    "peers",
+    "perceived_risk", "trust", "trust_base", "fear", "last_victimised", "victimisations",
+    "victimisations_year", "offences", "arrests", "peers",
 )
 
 
@@ -207,6 +212,9 @@ def build_population(
         status_until=np.zeros(n, dtype=np.int32),
         perceived_risk=np.full(n, initial_perceived_risk, dtype=np.float32),
         trust=trust,
+        trust_base=trust.copy(),
+        fear=np.zeros(n, dtype=np.float32),
+        last_victimised=np.full(n, NEVER, dtype=np.int32),
         victimisations=np.zeros(n, dtype=np.int16),
         victimisations_year=np.zeros(n, dtype=np.int16),
         offences=np.zeros(n, dtype=np.int16),
@@ -341,6 +349,9 @@ def rebirth(
     population.trust[newborn] = np.clip(
         params.trust_mean + params.trust_ses_gradient * (population.ses[newborn] - 0.5)
         + rng.normal(0, params.trust_sd, m), 0, 1)
+    population.trust_base[newborn] = population.trust[newborn]
+    population.fear[newborn] = 0.0
+    population.last_victimised[newborn] = NEVER
     # Life-time counters restart; this year's victimisations stay in the year's statistics.
     for column in ("victimisations", "offences", "arrests"):
         getattr(population, column)[newborn] = 0

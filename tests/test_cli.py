@@ -56,7 +56,7 @@ def test_existing_results_are_not_overwritten(tmp_path):
     (["--set", "police.guardianship=2"], "police.guardianship = 2"),
     (["--set", "police.strategi=hotspot"], "Did you mean police.strategy"),
     (["--set", "police.strategy"], "is not key=value"),
-    (["--set", "police.strategy=saturation"], "one of random, hotspot"),
+    (["--set", "police.strategy=helicopter"], "one of random, hotspot, community"),
     (["--years", "-1"], "years = -1"),
 ])
 def test_bad_input_gets_one_clear_message_and_exit_2(tmp_path, args, message):

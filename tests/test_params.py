@@ -42,7 +42,7 @@ def test_unknown_key_names_the_key_and_suggests_the_right_one():
     ("police.guardianship", 1.5, r"police\.guardianship = 1\.5.*<= 1"),
     ("reporting.base.property", -0.1, r"reporting\.base\.property = -0\.1.*>= 0"),
     ("population.residents", -5, r"population\.residents = -5.*>= 100"),
-    ("police.strategy", "saturation", r"police\.strategy.*one of random, hotspot"),
+    ("police.strategy", "helicopter", r"police\.strategy.*one of random, hotspot, community"),
 ])
 def test_invalid_value_names_the_field_and_its_valid_range(key, value, expected):
     with pytest.raises(ParameterError, match=expected):

@@ -215,8 +215,8 @@ MALFORMED = {
         'description = "d"\n[police]\ncustody_probability = 1.5\n',
         ["police.custody_probability", "1.5", "<= 1"]),
     "bad choice for police.strategy": (
-        'description = "d"\n[police]\nstrategy = "saturation"\n',
-        ["police.strategy", "saturation", "random, hotspot"]),
+        'description = "d"\n[police]\nstrategy = "helicopter"\n',
+        ["police.strategy", "helicopter", "random, hotspot"]),
     "wrong type": (
         'description = "d"\nyears = "ten"\n',
         ["years", "ten", "<= 100"]),
