@@ -459,7 +459,7 @@ class PoliceParams(_Section):
         source="assumption (legitimacy raises cooperation; Tyler & Fagan 2008, secondary)",
         description="Clearance is scaled by 1 + cooperation x (victim trust - trust reference)")
     saturation_stops: float = param(
-        4.0, unit="stops per visit", ge=0, le=100, source="assumption",
+        0.5, unit="stops per visit", ge=0, le=100, source="assumption",
         description="Residents stopped and searched per saturation visit")
     saturation_visits: float = param(
         2.0, unit="ratio", ge=1, le=10, source="assumption",
@@ -488,7 +488,7 @@ class PoliceParams(_Section):
                                   source="assumption (the seeds warn of military policing)",
                                   description="Abuse per stop or arrest by soldiers relative to police")
     abuse_per_stop: float = param(
-        0.02, unit="probability", ge=0, le=1, source="assumption",
+        0.005, unit="probability", ge=0, le=1, source="assumption",
         description="Chance that a stop ends in abuse (untrained police, no oversight)")
     abuse_per_arrest: float = param(
         0.05, unit="probability", ge=0, le=1, source="assumption",

@@ -128,3 +128,16 @@ def test_hotspot_patrol_reduces_crime_in_treated_blocks_against_random_patrol():
     assert hot_crimes[treated].sum() < 0.85 * random_crimes[treated].sum()
     # No city-wide rise: what is prevented in the hot spots is not all displaced elsewhere.
     assert hot_crimes.sum() < random_crimes.sum()
+    # S9: in the ring of blocks within 2 of a treated block, diffusion of benefits (less crime
+    # than under random patrol) is at least as common, sector by sector, as displacement.
+    model = CityModel(with_overrides(Parameters(), {"population.residents": 50_000}), rng=4, days=1)
+    grid = treated.reshape(model.city.grid_shape)
+    near = np.zeros_like(grid)
+    for shift_row in range(-2, 3):
+        for shift_col in range(-2, 3):
+            near |= np.roll(np.roll(grid, shift_row, 0), shift_col, 1)
+    ring = near.ravel() & ~treated
+    sectors = model.city.neighbourhood
+    change = [hot_crimes[ring & (sectors == n)].sum() - random_crimes[ring & (sectors == n)].sum()
+              for n in range(model.city.neighbourhoods) if (ring & (sectors == n)).any()]
+    assert sum(c < 0 for c in change) >= sum(c > 0 for c in change), change
