@@ -59,13 +59,14 @@ def test_punitive_has_more_police_and_more_and_longer_custody_than_baseline():
     police = punitive.params.police
     assert punitive.chain == ["baseline", "punitive"]
     assert police.officers_per_100k >= 2 * baseline.officers_per_100k
-    assert police.strategy == "hotspot" and baseline.strategy == "random"
+    assert police.strategy == "mixed" and baseline.strategy == "random"
+    assert police.mix.saturation > 0.5 and police.mix.community == 0
+    assert police.military_per_100k > baseline.military_per_100k
     assert police.custody_probability > baseline.custody_probability
     assert police.custody_days > baseline.custody_days
-    # Little else: the punitive answer alone, prevention levers at baseline.
-    assert set(punitive.overrides) <= {
-        "police.officers_per_100k", "police.strategy", "police.custody_probability",
-        "police.custody_days"}
+    # Little else: the punitive answer alone, prevention and integrity levers at baseline.
+    assert {key.split(".")[0] for key in punitive.overrides} == {"police"}
+    assert police.training == baseline.training and police.oversight == baseline.oversight
 
 
 def test_comprehensive_prevents_and_investigates_without_more_custody():
@@ -77,7 +78,11 @@ def test_comprehensive_prevents_and_investigates_without_more_custody():
 
     assert base.police.officers_per_100k < params.police.officers_per_100k
     assert params.police.officers_per_100k < punitive.police.officers_per_100k
-    assert params.police.strategy == "hotspot"
+    assert params.police.strategy == "mixed"
+    assert params.police.mix.community > 0 and params.police.mix.saturation == 0
+    assert params.police.training > base.police.training
+    assert params.police.oversight > base.police.oversight
+    assert params.police.internal_audits > base.police.internal_audits
     for crime in CRIME_TYPES:
         assert getattr(params.police.clearance, crime) >= getattr(base.police.clearance, crime)
     assert params.police.clearance.homicide > base.police.clearance.homicide
