@@ -69,8 +69,6 @@ class LaterIndicator:
 
 
 LATER_INDICATORS: tuple[LaterIndicator, ...] = (
-    LaterIndicator("police abuse and corruption", "the police-management issue",
-                   ("abuse_incidents", "corruption_incidents")),
     LaterIndicator("pre-trial detention and prison occupancy", "the justice issue",
                    ("pretrial_detainees_per_100k", "prison_occupancy")),
     LaterIndicator("cost per crime averted and P(benefits exceed costs)",

@@ -280,13 +280,14 @@ def test_a_new_summary_column_reaches_the_report_through_one_indicator_row(
     store = copy_of(experiment, tmp_path)
     for path in (store.root / "runs" / "summary").glob("part-*.parquet"):
         summary = pd.read_parquet(path)
-        summary["abuse_incidents"] = 3.0 * (summary["point"] == "hotspot")
+        summary["prison_occupancy"] = 0.9 + 0.3 * (summary["point"] == "hotspot")
         summary.to_parquet(path, index=False)
     monkeypatch.setattr(compare, "INDICATORS", (*compare.INDICATORS, Indicator(
-        "abuse_incidents", "Incidents of police abuse a year", ",.1f", "lower", "human rights")))
+        "prison_occupancy", "Prison occupancy (prisoners per place)", ".0%", "lower",
+        "human rights")))
     page = write_report(store, SCENARIOS, "baseline", tmp_path / "report").read_text()
-    assert page.count("Incidents of police abuse a year") >= 3  # headline, differences, equity
-    assert "police abuse and corruption" not in page  # no longer announced as arriving later
+    assert page.count("Prison occupancy (prisoners per place)") >= 3  # headline, differences, equity
+    assert "prison occupancy (the justice issue)" not in page  # no longer announced as to come
 
 
 def test_report_without_stored_parameters_explains_why_the_map_is_missing(experiment, tmp_path):
