@@ -512,6 +512,9 @@ class PoliceParams(_Section):
     corruption_months: float = param(
         24.0, unit="months", gt=0, le=600, source="assumption",
         description="Time scale on which the corrupt share moves to its equilibrium")
+    tipoff_effect: float = param(
+        0.5, unit="share", ge=0, le=1, source="assumption",
+        description="Presence lost by a corrupt unit's visits: offenders are tipped off")
     initial_corruption: float = param(0.2, unit="share of officers", ge=0, le=1,
                                       source="assumption",
                                       description="Corrupt share of officers at the start")

@@ -20,7 +20,8 @@ Every visit lasts ``dwell_minutes``; a unit makes shift / (dwell + travel) visit
 visit's guardianship grows with its dwell as 1 - exp(-dwell / dwell_scale), normalised to
 ``guardianship`` at 15 minutes: the product peaks for stops of 10-15 minutes (Koper 1995).
 Soldiers (``military_per_100k``) work as saturation units with ``military_force`` times the
-abuse and add nothing to investigations.
+abuse and add nothing to investigations. Corrupt officers tip offenders off: every visit's
+presence is scaled by 1 - ``tipoff_effect`` x the corrupt share.
 """
 
 from __future__ import annotations
@@ -117,8 +118,10 @@ class PoliceUnit(mesa.Agent):
             self.blocks_today = model.rng.choice(self.beat, size=visits)
         else:
             self.blocks_today = model.rng.choice(sector_blocks, size=visits)
-        presence = model.params.police.saturation_visits \
-            if self.strategy is PatrolStrategy.SATURATION else 1.0
+        police = model.params.police
+        presence = police.saturation_visits if self.strategy is PatrolStrategy.SATURATION else 1.0
+        # Corrupt officers tip offenders off: on average their visits deter less.
+        presence *= 1.0 - police.tipoff_effect * model.corrupt_share
         np.add.at(model.police_visits, self.blocks_today, presence)
         if self.strategy is PatrolStrategy.SATURATION:
             model.stop_and_search(self)

@@ -36,7 +36,8 @@ def test_police_units_are_mesa_agents_with_a_sector():
     units = model.agents_by_type[PoliceUnit]
     assert len(units) >= 1
     model.step()
-    assert model.police_visits.sum() == len(units) * model.visits_per_unit
+    tipped = 1 - model.params.police.tipoff_effect * model.corrupt_share
+    assert model.police_visits.sum() == pytest.approx(len(units) * model.visits_per_unit * tipped)
     for unit in units:
         assert np.all(model.city.neighbourhood[unit.blocks_today] == unit.sector)
 
