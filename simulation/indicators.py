@@ -110,7 +110,7 @@ class IndicatorLog:
             "victims_living": np.zeros(shape, dtype=np.int64),
             "offences_by_residents": np.zeros(shape, dtype=np.int64),
             "arrests_of_residents": np.zeros(self.neighbourhoods, dtype=np.int64),
-            "police_visits": np.zeros(self.neighbourhoods, dtype=np.int64),
+            "police_visits": np.zeros(self.neighbourhoods),  # presence: visits x their weight
             "abuse_incidents": np.zeros(self.neighbourhoods, dtype=np.int64),
             "stops": np.zeros(self.neighbourhoods, dtype=np.int64),
         }
@@ -150,7 +150,7 @@ class IndicatorLog:
         trust = model.trust_of(everyone)
         adults = (population.age >= model.params.survey.minimum_age) & (population.status == 0)
         survey = victimisation_survey(population.victimisations_year > 0, adults,
-                                      model.params.survey.sample_size, model.rng)
+                                      model.params.survey.sample_size, model.survey_rng)
         calls = totals["calls"]
         row = {
             "year": len(self.annual) + 1,
@@ -254,8 +254,12 @@ def age_profile(log: IndicatorLog) -> pd.DataFrame:
 
 def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[str, float]:
     """Headline numbers of a run: annual indicators averaged over the run's years."""
-    weights = annual["days"] / annual["days"].sum()
-    mean = lambda column: float(np.nansum(annual[column] * weights))  # noqa: E731
+    def mean(column: str) -> float:
+        """Mean over years weighted by their days, ignoring years without a value."""
+        values, days = annual[column].to_numpy(dtype=float), annual["days"].to_numpy(dtype=float)
+        known = ~np.isnan(values)
+        return float((values[known] * days[known]).sum() / days[known].sum()) if known.any() else float("nan")
+
     top5, half = crime_concentration(model.indicators.crimes_by_block_total)
     chronic_share, chronic_offences, top6 = offending_concentration(model.cohort_offences)
     peak = ages.loc[ages["offence_rate"].idxmax(), "age_band"] if ages["offences"].sum() else ""

@@ -10,15 +10,16 @@ same seed).
 
 The day, in the order docs/ODD.md describes it:
 
-1. residents' monthly refresh (ages, school and jobs, motivation, informal guardians) and the
-   yearly demography;
-2. releases from custody;
-3. police patrol;
+1. residents' monthly refresh (ages, school and jobs, trust recovery, corruption, fear,
+   motivation with legitimacy, informal guardians) and the yearly demography;
+2. releases from custody, and arrests from investigations that are due;
+3. police patrol: presence, stop-and-search, community contacts;
 4. street offending: attempts, deterrence, target choice, guardianship, crime type, victims,
-   reporting, recording, arrests, learning;
+   reporting, recording, response to calls, arrests, investigations, learning;
 5. domestic violence in households;
 6. the opportunity field and the police's recorded-crime map are updated;
-7. the day's indicators are collected.
+7. memories fade: neighbourhood trust shocks, victimisation, homicides, caseloads;
+8. the day's indicators are collected (and the year's, with the victimisation survey).
 """
 
 from __future__ import annotations
@@ -100,7 +101,10 @@ class CityModel(mesa.Model):
         self.pending_due = np.empty(0, dtype=np.int64)
         self.pending_offender = np.empty(0, dtype=np.int64)
         self.pending_block = np.empty(0, dtype=np.int64)
-        self.recorded_per_day = 0.0  # smoothed caseload
+        self.caseload_per_day = 0.0  # new cases for the detectives a day, smoothed
+        # The survey draws its sample from its own stream, so that interviewing more or fewer
+        # residents changes nothing else in the run (and keeps common random numbers intact).
+        self.survey_rng = np.random.default_rng(self.rng.bit_generator.seed_seq.spawn(1)[0])
         self.crime_types = offending.crime_type_table(params.offending)
         self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
@@ -185,7 +189,7 @@ class CityModel(mesa.Model):
             self.start_recording()
         if day > 0 and day % DAYS_PER_MONTH == 0:
             self.refresh_residents(day)
-        self.recorded_today = self.homicides_today = self.calls_today = 0
+        self.cases_today = self.homicides_today = self.calls_today = 0
         self.release_from_custody(day)
         self.arrest_investigated(day)
         self.police_visits[:] = 0.0
@@ -326,8 +330,13 @@ class CityModel(mesa.Model):
         return population.propensity * strain * eligible
 
     def _reset_newborn(self, ids: np.ndarray) -> None:
-        """A slot that becomes a newborn leaves the followed cohort and forgets what it learnt."""
+        """A slot that becomes a newborn leaves the followed cohort, forgets what it learnt,
+        and is no longer wanted for the previous occupant's offences."""
         self.population.perceived_risk[ids] = self.params.offending.initial_perceived_risk
+        if len(self.pending_offender):
+            keep = ~np.isin(self.pending_offender, ids)
+            self.pending_due, self.pending_offender, self.pending_block = (
+                self.pending_due[keep], self.pending_offender[keep], self.pending_block[keep])
         if hasattr(self, "cohort_index"):
             self.cohort_index[ids] = -1
 
@@ -426,14 +435,13 @@ class CityModel(mesa.Model):
         on_scene = witnessed & (rng.random(count) < params.police.arrest_on_scene)
         on_response = self.respond_to_calls(reported & ~witnessed & (crime != HOMICIDE),
                                             victims, is_resident)
+        recorded |= on_response  # police who came and caught someone write it down
         caught = on_scene | on_response
         self.open_investigations(day, offenders, blocks, crime, recorded & ~caught, trust)
 
         log.add_crimes("true", crime)
         log.add_crimes("reported", crime[reported])
         log.add_crimes("recorded", crime[recorded])
-        log.add("arrests_on_scene", int(on_scene.sum()))
-        log.add("arrests_on_response", int(on_response.sum()))
         street = crime != DOMESTIC
         log.crimes_by_block_year += np.bincount(blocks[street], minlength=self.city.cells)
         log.crimes_by_block_total += np.bincount(blocks[street], minlength=self.city.cells)
@@ -445,7 +453,7 @@ class CityModel(mesa.Model):
         bands = np.minimum(population.age[offenders] // 5, len(AGE_BANDS) - 1).astype(np.int64)
         log.offences_by_age += np.bincount(bands[street], minlength=len(AGE_BANDS))
         np.add.at(self.recorded_recent, blocks[recorded & street], 1.0)
-        self.recorded_today += int(recorded.sum())
+        self.cases_today += int((recorded & ~caught).sum())
         self.homicides_today += int((crime == HOMICIDE).sum())
 
         np.add.at(population.offences, offenders, 1)
@@ -462,6 +470,8 @@ class CityModel(mesa.Model):
         arrested = self.arrest(day, offenders[caught], blocks[caught])
         outcome = np.zeros(count, dtype=bool)
         outcome[np.flatnonzero(caught)[arrested]] = True
+        log.add("arrests_on_scene", int((outcome & on_scene).sum()))
+        log.add("arrests_on_response", int((outcome & on_response).sum()))
         offending.learn_perceived_risk(population.perceived_risk, population.peers, offenders,
                                        outcome, params.offending)
         killed = np.unique(victims[(crime == HOMICIDE) & is_resident])
@@ -517,12 +527,14 @@ class CityModel(mesa.Model):
         cases = np.flatnonzero(open_cases)
         if len(cases) == 0:
             return
-        capacity = min(1.0, self.detective_capacity / max(self.recorded_per_day, 1e-9))
-        cooperation = perception.cooperation_factor(trust[cases], self.params.reporting.trust_reference,
-                                                    police.witness_cooperation)
-        solved = cases[rng.random(len(cases)) < capacity * np.minimum(1.0, self.clearance[crime[cases]] * cooperation)]
-        self.indicators.add("investigations", len(cases) * capacity)
-        delay = 1 + rng.exponential(police.investigation_days, len(solved)).astype(np.int64)
+        capacity = min(1.0, self.detective_capacity / max(self.caseload_per_day, 1e-9))
+        investigated = cases[rng.random(len(cases)) < capacity]
+        cooperation = perception.cooperation_factor(
+            trust[investigated], self.params.reporting.trust_reference, police.witness_cooperation)
+        chance = np.minimum(1.0, self.clearance[crime[investigated]] * cooperation)
+        solved = investigated[rng.random(len(investigated)) < chance]
+        self.indicators.add("investigations", len(investigated))
+        delay = np.maximum(1, np.rint(rng.exponential(police.investigation_days, len(solved)))).astype(np.int64)
         self.pending_due = np.concatenate([self.pending_due, day + delay])
         self.pending_offender = np.concatenate([self.pending_offender, offenders[solved]])
         self.pending_block = np.concatenate([self.pending_block, blocks[solved]])
@@ -660,7 +672,7 @@ class CityModel(mesa.Model):
         self.neighbourhood_victimisations *= np.exp(-1.0 / DAYS_PER_YEAR)
         self.recent_homicides = self.recent_homicides * np.exp(-1.0 / DAYS_PER_MONTH) + self.homicides_today
         self.calls_recent += (self.calls_today - self.calls_recent) / 7.0
-        self.recorded_per_day += (self.recorded_today - self.recorded_per_day) / DAYS_PER_MONTH
+        self.caseload_per_day += (self.cases_today - self.caseload_per_day) / DAYS_PER_MONTH
 
     def collect(self, day: int) -> None:
         """Close the day's indicators (and the year's, on its last day)."""
@@ -670,8 +682,7 @@ class CityModel(mesa.Model):
         log.add("police_visits", float(self.police_visits.sum()))
         log.person_days_by_age += self.residents_by_age_band
         log.neighbourhood_counts["police_visits"] += np.bincount(
-            self.city.neighbourhood, weights=self.police_visits, minlength=self.city.neighbourhoods
-        ).astype(np.int64)
+            self.city.neighbourhood, weights=self.police_visits, minlength=self.city.neighbourhoods)
         self.datacollector.collect(self)
         log.close_day(day)
         if (day + 1) % DAYS_PER_YEAR == 0 or day + 1 == self.horizon:

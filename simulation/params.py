@@ -423,7 +423,8 @@ class PoliceParams(_Section):
     dwell_scale: float = param(
         7.0, unit="minutes", gt=0, le=120, source="assumption, shape of Koper (1995)",
         description="A visit's guardianship grows as 1 - exp(-dwell / scale): short stops deter "
-                    "little, long ones add little (visits/day x guardianship peaks near 10-15 min)")
+                    "little, long ones add little (with 10 minutes' travel, visits/day x "
+                    "guardianship peaks at 10-15 min)")
     strategy: PatrolStrategy = param(
         PatrolStrategy.RANDOM, unit="choice", source="policy lever",
         description="How units work: random patrol, hotspot (recorded-crime hot spots), "
@@ -446,8 +447,8 @@ class PoliceParams(_Section):
                                             description="Arrest after investigation")
     detectives_per_100k: float = param(
         15.0, unit="detectives per 100,000", ge=0, le=1000, source="assumption",
-        description="Investigators; with forensic capacity they set how many recorded crimes "
-                    "can be investigated")
+        description="Investigators: with cases_per_detective they set how many recorded "
+                    "crimes can be investigated")
     cases_per_detective: float = param(
         150.0, unit="cases per detective-year", gt=0, le=10000, source="assumption",
         description="Recorded crimes one detective can investigate in a year")
@@ -486,7 +487,7 @@ class PoliceParams(_Section):
                     "investigation, no community work")
     military_force: float = param(3.0, unit="ratio", ge=1, le=20,
                                   source="assumption (the seeds warn of military policing)",
-                                  description="Abuse per stop or arrest by soldiers relative to police")
+                                  description="Abuse per stop by soldiers relative to police (arrests are the police's)")
     abuse_per_stop: float = param(
         0.005, unit="probability", ge=0, le=1, source="assumption",
         description="Chance that a stop ends in abuse (untrained police, no oversight)")

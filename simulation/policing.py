@@ -18,7 +18,8 @@ sector (a neighbourhood). Its strategy decides its day:
 
 Every visit lasts ``dwell_minutes``; a unit makes shift / (dwell + travel) visits a day and a
 visit's guardianship grows with its dwell as 1 - exp(-dwell / dwell_scale), normalised to
-``guardianship`` at 15 minutes: the product peaks for stops of 10-15 minutes (Koper 1995).
+``guardianship`` at 15 minutes. With about 10 minutes between blocks the product peaks for
+stops of 10-15 minutes (Koper 1995); with the default 5 it peaks nearer 7.
 Soldiers (``military_per_100k``) work as saturation units with ``military_force`` times the
 abuse and add nothing to investigations. Corrupt officers tip offenders off: every visit's
 presence is scaled by 1 - ``tipoff_effect`` x the corrupt share.
@@ -65,7 +66,12 @@ def units_on_patrol(officers_per_100k: float, params: PoliceParams, residents: i
 
 
 def unit_strategies(params: PoliceParams, units: int) -> list[PatrolStrategy]:
-    """Each unit's strategy: all the same, or split by ``police.mix`` (largest remainder)."""
+    """Each unit's strategy: all the same, or split by ``police.mix`` (largest remainder).
+
+    Mixed strategies are interleaved (each strategy's k-th unit sits at about k / n of the
+    list), so that when units are handed to sectors in order of population, every strategy
+    works large and small neighbourhoods alike.
+    """
     if params.strategy is not PatrolStrategy.MIXED:
         return [params.strategy] * units
     shares = np.array([getattr(params.mix, name) for name in UNIT_STRATEGIES])
@@ -75,7 +81,10 @@ def unit_strategies(params: PoliceParams, units: int) -> list[PatrolStrategy]:
     counts = np.floor(quota).astype(int)
     for index in np.argsort(-(quota - counts), kind="stable")[: units - counts.sum()]:
         counts[index] += 1
-    return [PatrolStrategy(name) for name, count in zip(UNIT_STRATEGIES, counts) for _ in range(count)]
+    placed = [((k + 0.5) / count, index, PatrolStrategy(name))
+              for index, (name, count) in enumerate(zip(UNIT_STRATEGIES, counts))
+              for k in range(count)]
+    return [strategy for _, _, strategy in sorted(placed)]
 
 
 class PoliceUnit(mesa.Agent):
