@@ -76,7 +76,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("mean_fear", "Fear of crime (mean, 0-1)", ".2f", "lower", "crime"),
     Indicator("arrests_per_recorded_crime", "Arrests per recorded crime", ".2f",
               "higher", "police and justice"),
-    Indicator("clearance_rate", "Recorded crimes cleared by investigation", ".1%", "higher",
+    Indicator("clearance_rate", "Open cases cleared by investigation", ".1%", "higher",
               "police and justice"),
     Indicator("response_minutes", "Response time to calls (minutes)", ",.0f", "lower",
               "police and justice"),

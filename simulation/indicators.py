@@ -26,7 +26,7 @@ LEVELS = ("true", "reported", "recorded")
 DAILY_COLUMNS: tuple[str, ...] = (
     *(f"{level}_{crime}" for level in LEVELS for crime in CRIME_TYPES),
     "attempts", "deterred", "blocked", "arrests", "arrests_on_scene", "arrests_on_response",
-    "arrests_investigation", "investigations", "calls", "response_minutes", "stops",
+    "arrests_investigation", "cases", "investigations", "calls", "response_minutes", "stops",
     "abuse_incidents", "bribes", "contacts", "corrupt_share", "custody", "police_visits",
     "victims", "births", "deaths",
 )
@@ -169,7 +169,7 @@ class IndicatorLog:
             "arrest_rate": totals["arrests"] * per_100k_year,
             "arrests_per_recorded_crime": totals["arrests"] / recorded_total if recorded_total else np.nan,
             "custody_per_100k": period[:, COLUMN["custody"]].mean() / residents * PER_100K,
-            "clearance_rate": totals["arrests_investigation"] / recorded_total if recorded_total else np.nan,
+            "clearance_rate": totals["arrests_investigation"] / totals["cases"] if totals["cases"] else np.nan,
             "response_minutes": totals["response_minutes"] / calls if calls else np.nan,
             "stops_per_100k": totals["stops"] * per_100k_year,
             "abuse_per_100k": totals["abuse_incidents"] * per_100k_year,

@@ -4,9 +4,10 @@ The model combines the crime-pattern dynamics of Short et al. (2008) with routin
 rational-choice offending (Cohen & Felson 1979; Nagin 2013), police patrol as guardianship,
 and the reporting process that separates true from recorded crime. Residents are a
 structure of numpy arrays (`simulation.population`); police units are Mesa agents
-(`simulation.policing`). Every random draw comes from ``self.rng``, except the daily order
-in which police units patrol, which Mesa draws from ``self.random`` (itself seeded from the
-same seed).
+(`simulation.policing`). Every random draw comes from ``self.rng``, except: the city's
+geography (from ``city.seed``, the same city in every replicate, unless unset), the daily
+order in which police units patrol (Mesa's ``self.random``, seeded from the same seed) and
+the victimisation survey's sample (its own stream from the same seed).
 
 The day, in the order docs/ODD.md describes it:
 
@@ -55,6 +56,9 @@ from simulation.population import (
 )
 
 DAYS_PER_MONTH = 30
+SURVEY_STREAM = 0x5_0B5E_2E
+"""Mixed into the run's seed entropy to give the victimisation survey its own stream (it can
+then equal no replicate's seed, and building it leaves the caller's seed untouched)."""
 BUSINESS = -1
 """Victim id of a crime against a business rather than a resident."""
 
@@ -104,7 +108,9 @@ class CityModel(mesa.Model):
         self.caseload_per_day = 0.0  # new cases for the detectives a day, smoothed
         # The survey draws its sample from its own stream, so that interviewing more or fewer
         # residents changes nothing else in the run (and keeps common random numbers intact).
-        self.survey_rng = np.random.default_rng(self.rng.bit_generator.seed_seq.spawn(1)[0])
+        seed = self.rng.bit_generator.seed_seq
+        self.survey_rng = np.random.default_rng(np.random.SeedSequence(
+            entropy=[seed.entropy, SURVEY_STREAM], spawn_key=seed.spawn_key))
         self.crime_types = offending.crime_type_table(params.offending)
         self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
@@ -156,6 +162,9 @@ class CityModel(mesa.Model):
         police, residents = self.params.police, self.params.population.residents
         order = np.argsort(-self.neighbourhood_residents, kind="stable")
         strategies = unit_strategies(police, units_on_patrol(police.officers_per_100k, police, residents))
+        # Units that answer calls do not patrol: hand out sectors to patrolling units first.
+        strategies = ([s for s in strategies if s is not PatrolStrategy.REACTIVE]
+                      + [s for s in strategies if s is PatrolStrategy.REACTIVE])
         soldiers = units_on_patrol(police.military_per_100k, police, residents)
         deployment = [(strategy, False) for strategy in strategies] + \
             [(PatrolStrategy.SATURATION, True)] * soldiers
@@ -454,6 +463,7 @@ class CityModel(mesa.Model):
         log.offences_by_age += np.bincount(bands[street], minlength=len(AGE_BANDS))
         np.add.at(self.recorded_recent, blocks[recorded & street], 1.0)
         self.cases_today += int((recorded & ~caught).sum())
+        log.add("cases", int((recorded & ~caught).sum()))
         self.homicides_today += int((crime == HOMICIDE).sum())
 
         np.add.at(population.offences, offenders, 1)

@@ -447,11 +447,11 @@ class PoliceParams(_Section):
                                             description="Arrest after investigation")
     detectives_per_100k: float = param(
         15.0, unit="detectives per 100,000", ge=0, le=1000, source="assumption",
-        description="Investigators: with cases_per_detective they set how many recorded "
-                    "crimes can be investigated")
+        description="Investigators: with cases_per_detective they set how many open cases "
+                    "(recorded crimes without an arrest attempt) can be investigated")
     cases_per_detective: float = param(
         150.0, unit="cases per detective-year", gt=0, le=10000, source="assumption",
-        description="Recorded crimes one detective can investigate in a year")
+        description="Open cases one detective can investigate in a year")
     investigation_days: float = param(30.0, unit="days", gt=0, le=3650, source="assumption",
                                       description="Mean time from a recorded crime to an arrest "
                                                   "by investigation")
@@ -577,7 +577,9 @@ class ReportingParams(_Section):
                     "report as a victim of this trust")
     recording_probability: float = param(0.85, unit="probability", ge=0, le=1,
                                          source="assumption (information systems lever)",
-                                         description="Chance that police record a reported crime")
+                                         description="Chance that police record a reported crime "
+                                                     "(crimes they witness or answer with an "
+                                                     "arrest attempt are always recorded)")
 
 
 class PerceptionParams(_Section):

@@ -15,8 +15,9 @@ Small vectorised kernels; `simulation.model.CityModel` decides when they run.
 * Police integrity: abuse per stop or arrest falls with training and oversight and rises with
   military deployment; the corrupt share of officers moves towards an equilibrium set by pay
   and audits; a corrupt officer takes a bribe and voids the arrest.
-* The annual victimisation survey, at the end of each model year: a random sample asked
-  whether they were victimised during that year; the estimate carries its Wilson interval.
+* The annual victimisation survey, at the end of each recorded year (and at the horizon): a
+  random sample asked whether they were victimised during that year; the estimate carries its
+  Wilson interval.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ sector (a neighbourhood). Its strategy decides its day:
 
 Every visit lasts ``dwell_minutes``; a unit makes shift / (dwell + travel) visits a day and a
 visit's guardianship grows with its dwell as 1 - exp(-dwell / dwell_scale), normalised to
-``guardianship`` at 15 minutes. With about 10 minutes between blocks the product peaks for
-stops of 10-15 minutes (Koper 1995); with the default 5 it peaks nearer 7.
+``guardianship`` at 15 minutes. With 10 minutes' travel between blocks the product peaks for
+stops of about 10 minutes (Koper 1995: 10-15); with the default 5 it peaks nearer 7.
 Soldiers (``military_per_100k``) work as saturation units with ``military_force`` times the
 abuse and add nothing to investigations. Corrupt officers tip offenders off: every visit's
 presence is scaled by 1 - ``tipoff_effect`` x the corrupt share.
