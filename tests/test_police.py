@@ -184,3 +184,14 @@ def test_military_deployment_adds_presence_and_abuse_but_no_investigations(rando
     assert daily_total(military, "police_visits") > 1.5 * daily_total(baseline, "police_visits")
     assert daily_total(military, "abuse_incidents") > 5 * max(daily_total(baseline, "abuse_incidents"), 1)
     assert military.detective_capacity == baseline.detective_capacity
+
+
+def test_the_survey_changes_nothing_else_in_the_run():
+    small = {**CITY, "population.residents": 5000, "warmup_days": 30}
+    seed = np.random.SeedSequence(9)
+    first = run(with_overrides(Parameters(), {**small, "survey.sample_size": 300}), seed=seed, days=365)
+    again = run(with_overrides(Parameters(), {**small, "survey.sample_size": 300}), seed=seed, days=365)
+    bigger = run(with_overrides(Parameters(), {**small, "survey.sample_size": 3000}), seed=seed, days=365)
+    assert first.annual.equals(again.annual)  # the same seed object twice: identical
+    assert first.daily.equals(bigger.daily)  # a bigger survey changes nothing but the survey
+    assert bigger.annual["survey_sample"].iloc[0] == 3000
