@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.params import AGE_BANDS, CRIME_TYPES
-from simulation.perception import victimisation_survey
+from simulation.perception import private_security_demand, punitive_support, victimisation_survey
 
 if TYPE_CHECKING:
     from simulation.model import CityModel
@@ -177,6 +177,9 @@ class IndicatorLog:
             "corrupt_share": float(period[-1, COLUMN["corrupt_share"]]),
             "mean_trust": float(trust.mean()),
             "mean_fear": float(population.fear.mean()),
+            "punitive_support": float(punitive_support(population.fear, model.params.perception).mean()),
+            "private_security_demand": float(private_security_demand(
+                population.fear, population.ses, model.params.perception).mean()),
             **survey,
             "share_crime_top5_blocks": top5,
             "share_blocks_half_crime": half,
@@ -289,6 +292,8 @@ def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[
         "corrupt_share": float(annual["corrupt_share"].iloc[-1]),
         "mean_trust": mean("mean_trust"),
         "mean_fear": mean("mean_fear"),
+        "punitive_support": mean("punitive_support"),
+        "private_security_demand": mean("private_security_demand"),
         "survey_victimisation_rate": mean("survey_victimisation_rate"),
         "true_victimisation_prevalence": mean("true_victimisation_prevalence"),
         "cohort_size": len(model.cohort_offences),

@@ -33,7 +33,7 @@ from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 from simulation import offending, perception
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog
-from simulation.offending import DOMESTIC, HOMICIDE, PROPERTY
+from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
 from simulation.params import AGE_BANDS, CRIME_TYPES, LAND_USES, Parameters
 from simulation.params import PatrolStrategy
 from simulation.policing import (
@@ -100,6 +100,7 @@ class CityModel(mesa.Model):
         self.corrupt_share = params.police.initial_corruption
         self.neighbourhood_victimisations = np.zeros(self.city.neighbourhoods)  # recent, decaying
         self.recent_homicides = 0.0  # decaying over a month
+        self.recent_violence = 0.0  # robberies and assaults, decaying over a month
         self.calls_recent = 0.0  # reported crimes a day, smoothed: the reactive units' load
         # Investigations: arrests due on a later day.
         self.pending_due = np.empty(0, dtype=np.int64)
@@ -198,7 +199,7 @@ class CityModel(mesa.Model):
             self.start_recording()
         if day > 0 and day % DAYS_PER_MONTH == 0:
             self.refresh_residents(day)
-        self.cases_today = self.homicides_today = self.calls_today = 0
+        self.cases_today = self.homicides_today = self.violence_today = self.calls_today = 0
         self.release_from_custody(day)
         self.arrest_investigated(day)
         self.police_visits[:] = 0.0
@@ -263,10 +264,10 @@ class CityModel(mesa.Model):
         population, params = self.population, self.params
         recent = (day - population.last_victimised) < DAYS_PER_YEAR
         rate = self.neighbourhood_victimisations / np.maximum(self.neighbourhood_residents, 1)
-        per_100k_month = self.recent_homicides * 100_000 / population.size
+        per_100k = 100_000 / population.size
         population.fear[:] = perception.fear_of_crime(
             recent, rate[population.neighbourhood], self.city.disorder[population.home_cell],
-            per_100k_month, params.perception)
+            self.recent_homicides * per_100k, self.recent_violence * per_100k, params.perception)
 
     def shake_trust(self, neighbourhoods: np.ndarray, shock_per_1000: float) -> None:
         """Events seen in these neighbourhoods (one entry per event) lower their shared trust."""
@@ -465,6 +466,7 @@ class CityModel(mesa.Model):
         self.cases_today += int((recorded & ~caught).sum())
         log.add("cases", int((recorded & ~caught).sum()))
         self.homicides_today += int((crime == HOMICIDE).sum())
+        self.violence_today += int(((crime == ROBBERY) | (crime == ASSAULT)).sum())
 
         np.add.at(population.offences, offenders, 1)
         if hasattr(self, "cohort_index"):
@@ -680,7 +682,9 @@ class CityModel(mesa.Model):
         memory = self.params.perception.shock_memory_days
         self.trust_shock *= np.exp(-1.0 / memory)
         self.neighbourhood_victimisations *= np.exp(-1.0 / DAYS_PER_YEAR)
-        self.recent_homicides = self.recent_homicides * np.exp(-1.0 / DAYS_PER_MONTH) + self.homicides_today
+        month = np.exp(-1.0 / DAYS_PER_MONTH)
+        self.recent_homicides = self.recent_homicides * month + self.homicides_today
+        self.recent_violence = self.recent_violence * month + self.violence_today
         self.calls_recent += (self.calls_today - self.calls_recent) / 7.0
         self.caseload_per_day += (self.cases_today - self.caseload_per_day) / DAYS_PER_MONTH
 

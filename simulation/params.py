@@ -613,7 +613,7 @@ class PerceptionParams(_Section):
     trust_recovery_months: float = param(
         36.0, unit="months", gt=0, le=1200, source="assumption",
         description="Time scale on which a resident's trust returns to his own baseline")
-    fear_base: float = param(0.15, unit="index 0-1", ge=0, le=1, source="assumption",
+    fear_base: float = param(0.1, unit="index 0-1", ge=0, le=1, source="assumption",
                              description="Fear of a resident with no reason to fear")
     fear_own_victimisation: float = param(0.3, unit="index", ge=0, le=1,
                                           source="assumption (victims fear more)",
@@ -631,6 +631,22 @@ class PerceptionParams(_Section):
     media_homicide_weight: float = param(
         0.05, unit="index per homicide per 100,000 per month", ge=0, le=10, source="assumption",
         description="Fear added city-wide per recent homicide, times media intensity")
+    media_violence_weight: float = param(
+        0.0003, unit="index per violent crime per 100,000 per month", ge=0, le=1,
+        source="assumption",
+        description="Fear added city-wide per recent robbery or assault, times media intensity")
+    punitive_support_base: float = param(
+        0.2, unit="share", ge=0, le=1, source="assumption",
+        description="Support for mano dura policies of a resident without fear")
+    punitive_support_fear: float = param(
+        0.6, unit="share per unit fear", ge=0, le=1,
+        source="assumption (fear of crime drives support for punitive policy; LAPOP surveys, "
+               "secondary)",
+        description="Extra support for mano dura per unit of fear")
+    security_demand_ses: float = param(
+        0.5, unit="index 0-1", ge=0, le=1, source="assumption",
+        description="Households above this SES can pay for private security; their demand "
+                    "is their fear")
     fear_street_effect: float = param(
         0.5, unit="share", ge=0, le=1, source="assumption (fear keeps people at home)",
         description="Share of his time out that a fully fearful resident spends at home instead")

@@ -11,7 +11,8 @@ Small vectorised kernels; `simulation.model.CityModel` decides when they run.
 * Low trust lowers reporting (logistic in trust) and cooperation with investigations, and
   raises offending (legitimacy; cf. Epstein 2002).
 * Fear of crime: own recent victimisation, the neighbourhood's victimisation rate, physical
-  disorder and the media's amplification of homicides; fearful residents stay home.
+  disorder and the media's amplification of homicides and other violence; fearful residents
+  stay home, support mano dura and, if they can pay, want private security.
 * Police integrity: abuse per stop or arrest falls with training and oversight and rises with
   military deployment; the corrupt share of officers moves towards an equilibrium set by pay
   and audits; a corrupt officer takes a bribe and voids the arrest.
@@ -59,13 +60,26 @@ def cooperation_factor(trust: np.ndarray, reference: float, cooperation: float) 
 
 def fear_of_crime(
     victimised_recently: np.ndarray, neighbourhood_rate: np.ndarray, disorder: np.ndarray,
-    homicides_per_100k_month: float, params: PerceptionParams,
+    homicides_per_100k_month: float, violence_per_100k_month: float, params: PerceptionParams,
 ) -> np.ndarray:
-    """fear = clip(f0 + f_own own + f_n rate + f_d disorder + media x w x homicides, 0, 1)."""
-    media = params.media_intensity * params.media_homicide_weight * homicides_per_100k_month
+    """fear = clip(f0 + f_own own + f_n rate + f_d disorder + media, 0, 1), where the media's
+    salience = intensity x (w_h homicides + w_v robberies and assaults), recent, per 100,000."""
+    media = params.media_intensity * (params.media_homicide_weight * homicides_per_100k_month
+                                      + params.media_violence_weight * violence_per_100k_month)
     return np.clip(params.fear_base + params.fear_own_victimisation * victimised_recently
                    + params.fear_neighbourhood * neighbourhood_rate
                    + params.fear_disorder * disorder + media, 0.0, 1.0)
+
+
+def punitive_support(fear: np.ndarray, params: PerceptionParams) -> np.ndarray:
+    """Support for mano dura: clip(s0 + s_f fear, 0, 1) per resident (the electorate's demand
+    for punitive policy)."""
+    return np.clip(params.punitive_support_base + params.punitive_support_fear * fear, 0.0, 1.0)
+
+
+def private_security_demand(fear: np.ndarray, ses: np.ndarray, params: PerceptionParams) -> np.ndarray:
+    """Demand for private security: fear, for households that can pay (SES above threshold)."""
+    return np.where(ses > params.security_demand_ses, fear, 0.0)
 
 
 def abuse_factor(params: PoliceParams, military: bool) -> float:

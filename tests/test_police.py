@@ -49,6 +49,17 @@ def mean_trust(model):
     return model.trust_of(np.arange(model.population.size)).mean()
 
 
+def willingness_to_report(model):
+    """Mean chance that a resident would report a property crime, given his trust now (free
+    of the noise of who happened to be victimised)."""
+    from simulation.perception import report_probability
+
+    reporting = model.params.reporting
+    trust = model.trust_of(np.arange(model.population.size))
+    base = np.full(len(trust), reporting.base.property)
+    return report_probability(base, trust, reporting.trust_reference, reporting.trust_effect).mean()
+
+
 @pytest.fixture(scope="module")
 def random_patrol():
     return simulate()
@@ -82,13 +93,14 @@ def test_saturation_cuts_crime_where_it_patrols_but_raises_abuse_and_costs_trust
     assert daily_total(saturated, "stops") > 0 == daily_total(baseline, "stops")
     assert mean_trust(saturated) < mean_trust(baseline) - 0.05
     assert reporting_share(saturated) < reporting_share(baseline) - 0.02
+    assert willingness_to_report(saturated) < willingness_to_report(baseline) - 0.01
 
 
 def test_community_policing_raises_trust_and_reporting(random_patrol):
     baseline, _, _ = random_patrol
     community, _, _ = simulate(**{"police.strategy": "community"})
     assert mean_trust(community) > mean_trust(baseline) + 0.02
-    assert reporting_share(community) > reporting_share(baseline)
+    assert willingness_to_report(community) > willingness_to_report(baseline) + 0.005
     assert daily_total(community, "contacts") > 0
 
 
@@ -195,3 +207,25 @@ def test_the_survey_changes_nothing_else_in_the_run():
     assert first.annual.equals(again.annual)  # the same seed object twice: identical
     assert first.daily.equals(bigger.daily)  # a bigger survey changes nothing but the survey
     assert bigger.annual["survey_sample"].iloc[0] == 3000
+
+
+def test_media_amplify_fear_and_fear_feeds_demand_for_mano_dura_and_private_security():
+    small = {**CITY, "population.residents": 8000, "warmup_days": 60}
+    quiet = run(with_overrides(Parameters(), {**small, "perception.media_intensity": 0.0}), seed=2, days=365)
+    loud = run(with_overrides(Parameters(), {**small, "perception.media_intensity": 3.0}), seed=2, days=365)
+    assert loud.summary["mean_fear"] > quiet.summary["mean_fear"] + 0.1
+    assert loud.summary["punitive_support"] > quiet.summary["punitive_support"] + 0.05
+    assert loud.summary["private_security_demand"] > quiet.summary["private_security_demand"]
+
+
+def test_fear_keeps_people_off_the_street():
+    def street_guardianship(effect):
+        params = with_overrides(Parameters(), {**CITY, "population.residents": 8000,
+                                               "perception.fear_street_effect": effect})
+        model = CityModel(params, rng=1, days=40)
+        for _ in range(params.warmup_days + 40):
+            model.step()
+        commercial = model.city.land_use == 1
+        return model.informal_guardianship[commercial].mean()
+
+    assert street_guardianship(1.0) < 0.9 * street_guardianship(0.0)
