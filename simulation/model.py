@@ -608,7 +608,9 @@ class CityModel(mesa.Model):
         if len(pool) == 0 or stops == 0:
             return
         stopped = pool[rng.integers(0, len(pool), stops)]
-        population.trust[stopped] = np.maximum(0.0, population.trust[stopped] - params.perception.stop_trust_loss)
+        # A man stopped twice in a day loses trust twice.
+        np.subtract.at(population.trust, stopped, params.perception.stop_trust_loss)
+        population.trust[stopped] = np.maximum(population.trust[stopped], 0.0)
         self.indicators.add("stops", stops)
         np.add.at(self.indicators.neighbourhood_counts["stops"], unit.sector, stops)
         rate = params.police.abuse_per_stop * perception.abuse_factor(params.police, unit.military)
@@ -625,8 +627,9 @@ class CityModel(mesa.Model):
             return
         first = np.repeat(population.block_first[blocks], contacts)
         met = first + (rng.random(len(first)) * np.repeat(counts, contacts)).astype(np.int64)
-        gain = self.params.perception.contact_trust_gain
-        population.trust[met] = np.minimum(1.0, population.trust[met] + gain)
+        met = met[population.status[met] == Status.FREE]  # nobody to meet at home in custody
+        np.add.at(population.trust, met, self.params.perception.contact_trust_gain)
+        population.trust[met] = np.minimum(population.trust[met], 1.0)
         self.indicators.add("contacts", len(met))
 
     def take_into_custody(self, day: int, arrested: np.ndarray) -> None:
