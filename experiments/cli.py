@@ -88,6 +88,7 @@ def write_run(result, out: Path) -> list[Path]:
         "annual.parquet": result.annual,
         "neighbourhoods.parquet": result.neighbourhoods,
         "age_profile.parquet": result.age_profile,
+        "recidivism.parquet": result.recidivism,
     }
     written = []
     for name, frame in files.items():

@@ -81,6 +81,51 @@ def offending_concentration(offences: np.ndarray, chronic: int = 5) -> tuple[flo
             float(np.sort(offences)[::-1][:top].sum() / total))
 
 
+class ReleaseCohorts:
+    """Releases from custody and the first re-arrest after each: the recidivism curve (S6).
+
+    Every release is an event (resident, day); the resident's next arrest that stands closes
+    it with the delay in days. Re-arrest within k years is the share of releases followed for
+    at least k years (released at least k years before the end) that were re-arrested within
+    k x 365 days.
+    """
+
+    def __init__(self, residents: int) -> None:
+        self.latest = np.full(residents, -1, dtype=np.int64)  # each resident's open event
+        self.release_day = np.empty(0, dtype=np.int64)
+        self.delay = np.empty(0, dtype=np.int64)  # days to re-arrest, -1 while none
+
+    def released(self, residents: np.ndarray, day: int) -> None:
+        first = len(self.release_day)
+        self.release_day = np.concatenate([self.release_day, np.full(len(residents), day)])
+        self.delay = np.concatenate([self.delay, np.full(len(residents), -1)])
+        self.latest[residents] = first + np.arange(len(residents))
+
+    def arrested(self, residents: np.ndarray, day: int) -> None:
+        events = self.latest[residents]
+        events = events[events >= 0]
+        open_events = events[self.delay[events] < 0]
+        self.delay[open_events] = day - self.release_day[open_events]
+        self.latest[residents] = -1
+
+    def forget(self, residents: np.ndarray) -> None:
+        """A slot reborn: its release (if any) is no longer followed as that person's."""
+        self.latest[residents] = -1
+
+    def curve(self, first_day: int, end_day: int, years: int = 5) -> pd.DataFrame:
+        """Re-arrest within 1..years years of releases from ``first_day`` on, followed to ``end_day``."""
+        rows = []
+        for year in range(1, years + 1):
+            window = year * 365
+            followed = (self.release_day >= first_day) & (self.release_day + window <= end_day)
+            rearrested = followed & (self.delay >= 0) & (self.delay <= window)
+            count = int(followed.sum())
+            rows.append({"years_after_release": year, "releases_followed": count,
+                         "rearrested": int(rearrested.sum()),
+                         "rearrest_share": rearrested.sum() / count if count else np.nan})
+        return pd.DataFrame(rows)
+
+
 @dataclass
 class IndicatorLog:
     """Accumulators of the model's indicators."""

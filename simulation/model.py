@@ -32,7 +32,7 @@ from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
 from simulation import offending, perception
 from simulation.city import City, build_city
-from simulation.indicators import DAILY_COLUMNS, IndicatorLog
+from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
 from simulation.params import AGE_BANDS, CRIME_TYPES, LAND_USES, Parameters
 from simulation.params import PatrolStrategy
@@ -116,6 +116,7 @@ class CityModel(mesa.Model):
         self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
         self.custody_ids = np.empty(0, dtype=np.int64)
+        self.releases = ReleaseCohorts(self.population.size)
         self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
                                        neighbourhoods=self.city.neighbourhoods)
         self.datacollector = DataCollector(model_reporters={
@@ -343,6 +344,7 @@ class CityModel(mesa.Model):
         """A slot that becomes a newborn leaves the followed cohort, forgets what it learnt,
         and is no longer wanted for the previous occupant's offences."""
         self.population.perceived_risk[ids] = self.params.offending.initial_perceived_risk
+        self.releases.forget(ids)
         if len(self.pending_offender):
             keep = ~np.isin(self.pending_offender, ids)
             self.pending_due, self.pending_offender, self.pending_block = (
@@ -359,6 +361,7 @@ class CityModel(mesa.Model):
         released = self.custody_ids[done]
         population.status[released] = Status.FREE
         self.custody_ids = self.custody_ids[~done]
+        self.releases.released(released, day)
 
     def commit_offences(self, day: int) -> None:
         """Street offending: attempts -> deterrence -> target -> guardians -> crime, victims, arrests."""
@@ -636,6 +639,7 @@ class CityModel(mesa.Model):
         """An arrest leads to a custody spell of set length with ``custody_probability``."""
         population, police = self.population, self.params.police
         population.arrests[arrested] += 1
+        self.releases.arrested(arrested, day)
         held = arrested[(self.rng.random(len(arrested)) < police.custody_probability)
                         & (population.status[arrested] == Status.FREE)]
         population.status[held] = Status.CUSTODY

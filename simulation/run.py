@@ -31,6 +31,8 @@ class RunResult:
         annual: one row per model year (rates per 100,000, concentration, victimisation).
         neighbourhoods: one row per neighbourhood over the whole run.
         age_profile: offences per 1,000 person-years by 5-year age band.
+        recidivism: re-arrest within 1-5 years of releases from custody in the recorded
+            period that could be followed that long (S6).
         summary: headline numbers of the run.
         crime_map: street crimes per block over the whole run (2-D, rows x columns).
         timings: seconds spent building and running the model.
@@ -42,6 +44,7 @@ class RunResult:
     annual: pd.DataFrame
     neighbourhoods: pd.DataFrame
     age_profile: pd.DataFrame
+    recidivism: pd.DataFrame
     summary: dict[str, float | int | str]
     crime_map: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
@@ -87,6 +90,7 @@ def run(
     daily.insert(0, "day", np.arange(days))
     annual = pd.DataFrame(log.annual)
     ages = age_profile(log)
+    recidivism = model.releases.curve(first_day=params.warmup_days, end_day=params.warmup_days + days)
     return RunResult(
         params=params,
         seed=describe_seed(seed),
@@ -94,7 +98,10 @@ def run(
         annual=annual,
         neighbourhoods=neighbourhood_table(model),
         age_profile=ages,
-        summary=summary(model, annual, ages),
+        recidivism=recidivism,
+        summary={**summary(model, annual, ages),
+                 **{f"rearrest_{row.years_after_release}y": row.rearrest_share
+                    for row in recidivism.head(3).itertuples()}},
         crime_map=log.crimes_by_block_total.reshape(model.city.grid_shape).copy(),
         timings={"build_seconds": built - started, "run_seconds": finished - built},
     )
