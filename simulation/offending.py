@@ -40,7 +40,7 @@ VIOLENT = (ROBBERY, ASSAULT, HOMICIDE, DOMESTIC)
 
 
 def update_attractiveness(
-    dynamic: np.ndarray, crimes: np.ndarray | None, eta: float, omega: float, theta: float,
+    dynamic: np.ndarray, crimes: np.ndarray, eta: float, omega: float, theta: float,
     dt: float = 1.0, periodic: bool = False, scratch: np.ndarray | None = None,
 ) -> np.ndarray:
     """One step of Short et al.'s (2008) dynamic attractiveness B on a 2-D grid, in place.
@@ -49,8 +49,7 @@ def update_attractiveness(
 
     Args:
         dynamic: B, a 2-D float array; updated in place and returned.
-        crimes: E, crimes at each block this step (same shape), or None to add the crimes
-            afterwards (``B.flat[sites] += theta`` is cheaper when they are few).
+        crimes: E, crimes at each block this step (same shape).
         eta: diffusion share, omega: decay rate, theta: rise per crime.
         dt: the step length in the units of omega (1 day in the city).
         periodic: wrap the edges (Short's lattice) or reflect them (a city has an edge: the
@@ -71,8 +70,7 @@ def update_attractiveness(
     dynamic *= 1.0 - eta
     dynamic += neighbours
     dynamic *= 1.0 - omega * dt
-    if crimes is not None:
-        dynamic += theta * crimes
+    dynamic += theta * crimes
     return dynamic
 
 
