@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from experiments.design import RunSpec
-from simulation.indicators import DAILY_COLUMNS
+from simulation.indicators import DAILY_COLUMNS, STOCK_COLUMNS
 
 MONTHS_PER_YEAR = 12
 DAYS_PER_YEAR = 365
@@ -41,11 +41,13 @@ class RunRecord:
 
 
 def monthly_table(daily: pd.DataFrame) -> pd.DataFrame:
-    """Daily counts summed by month (12 months of 365/12 days a year); ``custody`` averaged."""
+    """Daily counts summed by month (12 months of 365/12 days a year); levels (prisoners,
+    backlog, ...: `STOCK_COLUMNS`) averaged."""
     month = daily["day"] * MONTHS_PER_YEAR // DAYS_PER_YEAR
-    counts = [c for c in DAILY_COLUMNS if c != "custody"]
+    counts = [c for c in DAILY_COLUMNS if c not in STOCK_COLUMNS]
     table = daily.groupby(month)[counts].sum()
-    table["custody"] = daily.groupby(month)["custody"].mean()
+    table[list(STOCK_COLUMNS)] = daily.groupby(month)[list(STOCK_COLUMNS)].mean()
+    table = table[list(DAILY_COLUMNS)]
     table.index.name = "month"
     return table.reset_index()
 

@@ -18,7 +18,7 @@ COLOURS = {"property": "#4e79a7", "robbery": "#f28e2b", "assault": "#e15759",
 
 
 def plot_run(result: RunResult, path: Path) -> None:
-    """Four panels: crime by type, true vs reported vs recorded, arrests and custody, crime map."""
+    """Four panels: crime by type, true vs reported vs recorded, arrests and prisoners, crime map."""
     daily = result.daily.copy()
     daily["month"] = daily["day"] * 12 // 365
     monthly = daily.groupby("month").sum(numeric_only=True)
@@ -37,10 +37,12 @@ def plot_run(result: RunResult, path: Path) -> None:
     axis.legend(fontsize=8)
     axis = axes[1, 0]
     axis.plot(monthly.index, monthly["arrests"], label="arrests per month", color="#59a14f")
-    axis.set(title="Arrests and custody", xlabel="month", ylabel="arrests per month")
+    axis.set(title="Arrests and prisoners", xlabel="month", ylabel="arrests per month")
     twin = axis.twinx()
-    twin.plot(daily["day"] * 12 / 365, daily["custody"], color="#9c755f", label="in custody")
-    twin.set_ylabel("residents in custody")
+    twin.plot(daily["day"] * 12 / 365, daily["prisoners"], color="#9c755f",
+              label="prisoners (pre-trial included)")
+    twin.plot(daily["day"] * 12 / 365, daily["pretrial"], ":", color="#9c755f", label="pre-trial")
+    twin.set_ylabel("residents held")
     axis.legend(loc="upper left", fontsize=8)
     twin.legend(loc="upper right", fontsize=8)
     axis = axes[1, 1]

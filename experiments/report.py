@@ -69,8 +69,6 @@ class LaterIndicator:
 
 
 LATER_INDICATORS: tuple[LaterIndicator, ...] = (
-    LaterIndicator("pre-trial detention and prison occupancy", "the justice issue",
-                   ("pretrial_detainees_per_100k", "prison_occupancy")),
     LaterIndicator("cost per crime averted and P(benefits exceed costs)",
                    "the governance issue, with unit costs", ("cost_per_crime_averted",)),
 )

@@ -27,10 +27,23 @@ DAILY_COLUMNS: tuple[str, ...] = (
     *(f"{level}_{crime}" for level in LEVELS for crime in CRIME_TYPES),
     "attempts", "deterred", "blocked", "arrests", "arrests_on_scene", "arrests_on_response",
     "arrests_investigation", "cases", "investigations", "calls", "response_minutes", "stops",
-    "abuse_incidents", "bribes", "contacts", "corrupt_share", "custody", "police_visits",
+    "abuse_incidents", "bribes", "contacts", "corrupt_share", "police_visits",
     "victims", "births", "deaths",
+    # justice: flows of the day
+    "charged", "detained", "witness_protected", "trials", "wait_days", "convictions",
+    "juvenile_convictions", "alternatives", "prison_sentences", "supervision_orders",
+    "reparations", "releases", "programmes_completed", "supported", "victims_assisted",
+    "averted_by_assistance",
+    # justice: stocks at the end of the day
+    "prisoners", "pretrial", "juveniles_held", "adult_prisoners", "adult_prison_places",
+    "backlog", "supervised", "supported_now", "assisted_now",
 )
 """Columns of the daily indicator table, in order."""
+STOCK_COLUMNS: tuple[str, ...] = (
+    "corrupt_share", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
+    "adult_prison_places", "backlog", "supervised", "supported_now", "assisted_now",
+)
+"""Daily columns that are levels (averaged over a month or year), not counts (summed)."""
 COLUMN = {name: index for index, name in enumerate(DAILY_COLUMNS)}
 PER_100K = 100_000
 TOP_SHARE = 0.05
@@ -82,47 +95,80 @@ def offending_concentration(offences: np.ndarray, chronic: int = 5) -> tuple[flo
 
 
 class ReleaseCohorts:
-    """Releases from custody and the first re-arrest after each: the recidivism curve (S6).
+    """Releases from prison and what followed each: the recidivism curves (S6).
 
-    Every release is an event (resident, day); the resident's next arrest that stands closes
-    it with the delay in days. Re-arrest within k years is the share of releases followed for
-    at least k years (released at least k years before the end) that were re-arrested within
-    k x 365 days.
+    Every release of a sentenced prisoner is an event (resident, day). The resident's next
+    arrest that stands sets its re-arrest delay, his next prison sentence its re-imprisonment
+    delay (days from release). Recidivism within k years is the share of releases followed for
+    at least k years (released at least k years before the end) with the event within
+    k x 365 days. A cohort is the releases of one recorded year.
     """
 
     def __init__(self, residents: int) -> None:
-        self.latest = np.full(residents, -1, dtype=np.int64)  # each resident's open event
+        self.latest = np.full(residents, -1, dtype=np.int64)  # each resident's latest release
         self.release_day = np.empty(0, dtype=np.int64)
         self.delay = np.empty(0, dtype=np.int64)  # days to re-arrest, -1 while none
+        self.prison_delay = np.empty(0, dtype=np.int64)  # days to a new prison sentence
+        self.supported = np.empty(0, dtype=bool)
 
-    def released(self, residents: np.ndarray, day: int) -> None:
+    def released(self, residents: np.ndarray, day: int, supported: np.ndarray | None = None) -> None:
+        """Open an event per resident released today (``supported``: who got reintegration
+        support, kept to compare the two groups as in a randomised trial)."""
         first = len(self.release_day)
+        supported = np.zeros(len(residents), dtype=bool) if supported is None else supported
+        self.supported = np.concatenate([self.supported, supported])
         self.release_day = np.concatenate([self.release_day, np.full(len(residents), day)])
         self.delay = np.concatenate([self.delay, np.full(len(residents), -1)])
+        self.prison_delay = np.concatenate([self.prison_delay, np.full(len(residents), -1)])
         self.latest[residents] = first + np.arange(len(residents))
 
-    def arrested(self, residents: np.ndarray, day: int) -> None:
+    def _close(self, delays: np.ndarray, residents: np.ndarray, day: int) -> None:
         events = self.latest[residents]
         events = events[events >= 0]
-        open_events = events[self.delay[events] < 0]
-        self.delay[open_events] = day - self.release_day[open_events]
-        self.latest[residents] = -1
+        open_events = events[delays[events] < 0]
+        delays[open_events] = day - self.release_day[open_events]
+
+    def arrested(self, residents: np.ndarray, day: int) -> None:
+        self._close(self.delay, residents, day)
+
+    def imprisoned(self, residents: np.ndarray, day: int) -> None:
+        self._close(self.prison_delay, residents, day)
 
     def forget(self, residents: np.ndarray) -> None:
         """A slot reborn: its release (if any) is no longer followed as that person's."""
         self.latest[residents] = -1
 
+    def rearrest_share(self, first_day: int, end_day: int, years: int = 1,
+                       supported: bool | None = None) -> tuple[float, int]:
+        """Re-arrest within ``years`` of releases from ``first_day`` followed to ``end_day``
+        (only the supported or unsupported ones if given), and how many releases that is."""
+        window = years * 365
+        followed = (self.release_day >= first_day) & (self.release_day + window <= end_day)
+        if supported is not None:
+            followed &= self.supported == supported
+        count = int(followed.sum())
+        rearrested = followed & (self.delay >= 0) & (self.delay <= window)
+        return (rearrested.sum() / count if count else float("nan")), count
+
     def curve(self, first_day: int, end_day: int, years: int = 5) -> pd.DataFrame:
-        """Re-arrest within 1..years years of releases from ``first_day`` on, followed to ``end_day``."""
+        """Recidivism within 1..years years of releases from ``first_day`` on, followed to
+        ``end_day``: all releases (cohort "all") and each recorded year's releases."""
+        cohort = (self.release_day - first_day) // 365 + 1
+        groups = [("all", self.release_day >= first_day)] + [
+            (str(year), cohort == year) for year in range(1, max(1, (end_day - first_day) // 365) + 1)]
         rows = []
-        for year in range(1, years + 1):
-            window = year * 365
-            followed = (self.release_day >= first_day) & (self.release_day + window <= end_day)
-            rearrested = followed & (self.delay >= 0) & (self.delay <= window)
-            count = int(followed.sum())
-            rows.append({"years_after_release": year, "releases_followed": count,
-                         "rearrested": int(rearrested.sum()),
-                         "rearrest_share": rearrested.sum() / count if count else np.nan})
+        for name, members in groups:
+            for year in range(1, years + 1):
+                window = year * 365
+                followed = members & (self.release_day + window <= end_day)
+                count = int(followed.sum())
+                rearrested = followed & (self.delay >= 0) & (self.delay <= window)
+                reimprisoned = followed & (self.prison_delay >= 0) & (self.prison_delay <= window)
+                rows.append({"cohort": name, "years_after_release": year, "releases_followed": count,
+                             "rearrested": int(rearrested.sum()),
+                             "rearrest_share": rearrested.sum() / count if count else np.nan,
+                             "reimprisoned": int(reimprisoned.sum()),
+                             "reimprisonment_share": reimprisoned.sum() / count if count else np.nan})
         return pd.DataFrame(rows)
 
 
@@ -213,7 +259,8 @@ class IndicatorLog:
             "arrests": totals["arrests"],
             "arrest_rate": totals["arrests"] * per_100k_year,
             "arrests_per_recorded_crime": totals["arrests"] / recorded_total if recorded_total else np.nan,
-            "custody_per_100k": period[:, COLUMN["custody"]].mean() / residents * PER_100K,
+            **justice_indicators(totals, period, residents, per_100k_year),
+            **spending(model, period, totals),
             "clearance_rate": totals["arrests_investigation"] / totals["cases"] if totals["cases"] else np.nan,
             "response_minutes": totals["response_minutes"] / calls if calls else np.nan,
             "stops_per_100k": totals["stops"] * per_100k_year,
@@ -240,6 +287,80 @@ class IndicatorLog:
         self.crimes_by_block_year[:] = 0
         population.victimisations_year[:] = 0
         self.year_start_day = day + 1
+
+
+def justice_indicators(
+    totals: dict[str, float], period: np.ndarray, residents: int, per_100k_year: float,
+) -> dict[str, float]:
+    """The year's courts, prisons, reintegration and victim services."""
+    def level(column: str) -> float:
+        return float(period[:, COLUMN[column]].mean())
+
+    def ratio(numerator: float, denominator: float) -> float:
+        return numerator / denominator if denominator else np.nan
+
+    prisoners = level("prisoners")
+    return {
+        "charged_per_100k": totals["charged"] * per_100k_year,
+        "backlog_per_100k": level("backlog") / residents * PER_100K,
+        "wait_days": ratio(totals["wait_days"], totals["trials"]),
+        "conviction_rate": ratio(totals["convictions"], totals["trials"]),
+        "convictions_per_100k": totals["convictions"] * per_100k_year,
+        "prisoners_per_100k": prisoners / residents * PER_100K,
+        "pretrial_per_100k": level("pretrial") / residents * PER_100K,
+        "unsentenced_share": ratio(level("pretrial"), prisoners),
+        "juveniles_held_per_100k": level("juveniles_held") / residents * PER_100K,
+        "prison_occupancy": ratio(level("adult_prisoners"), level("adult_prison_places")),
+        "prison_sentences_per_100k": totals["prison_sentences"] * per_100k_year,
+        "alternatives_share": ratio(totals["alternatives"], totals["convictions"]),
+        "alternatives_per_100k": totals["alternatives"] * per_100k_year,
+        "supervised_per_100k": level("supervised") / residents * PER_100K,
+        "releases_per_100k": totals["releases"] * per_100k_year,
+        "programmes_completed_per_100k": totals["programmes_completed"] * per_100k_year,
+        "supported_per_100k": totals["supported"] * per_100k_year,
+        "victims_assisted_per_100k": totals["victims_assisted"] * per_100k_year,
+        "reparations_per_100k": totals["reparations"] * per_100k_year,
+        "averted_by_assistance_per_100k": totals["averted_by_assistance"] * per_100k_year,
+    }
+
+
+SPENDING_LEVERS: tuple[str, ...] = (
+    "police", "investigation", "prosecution", "prisons", "rehabilitation", "reintegration",
+    "supervision", "victims",
+)
+"""Spending lines of the annual table (``spending_<lever>``, US dollars a year)."""
+
+
+def spending(model: CityModel, period: np.ndarray, totals: dict[str, float]) -> dict[str, float]:
+    """The year's spending on each lever at the unit costs of ``params.costs`` (US dollars,
+    scaled to a full year): capacity is paid for whether it is used or not; prisoners,
+    supervision and witness protection as they occur."""
+    params = model.params
+    costs, police, justice = params.costs, params.police, params.justice
+    residents = params.population.residents
+    per_resident = residents / 100_000
+    year = 365 / len(period)
+
+    def level(column: str) -> float:
+        return float(period[:, COLUMN[column]].mean())
+
+    places = justice.prison.capacity_per_100k + justice.prison.juvenile_capacity_per_100k
+    lines = {
+        "police": (police.officers_per_100k + police.military_per_100k) * per_resident * costs.officer_year,
+        "investigation": police.detectives_per_100k * per_resident * costs.detective_year,
+        "prosecution": (justice.court.prosecutors_per_100k * per_resident * costs.prosecutor_year
+                        + totals["witness_protected"] * year * costs.witness_protection_case),
+        "prisons": level("prisoners") * costs.prisoner_year + places * per_resident * costs.prison_place_year,
+        "rehabilitation": (justice.prison.rehabilitation_places_per_100k * per_resident
+                           * costs.rehabilitation_place_year),
+        "reintegration": justice.reintegration.places_per_100k * per_resident * costs.reintegration_place_year,
+        "supervision": level("supervised") * costs.supervision_year,
+        "victims": justice.victims.assistance_places_per_100k * per_resident * costs.victim_place_year,
+    }
+    row = {f"spending_{lever}": float(lines[lever]) for lever in SPENDING_LEVERS}
+    row["spending_total"] = float(sum(lines.values()))
+    row["spending_per_resident"] = row["spending_total"] / residents
+    return row
 
 
 def victimisation_by_wealth(model: CityModel) -> tuple[float, float]:
@@ -300,6 +421,17 @@ def age_profile(log: IndicatorLog) -> pd.DataFrame:
                          "offences": log.offences_by_age, "offence_rate": rate})
 
 
+JUSTICE_SUMMARY: tuple[str, ...] = (
+    "charged_per_100k", "backlog_per_100k", "wait_days", "conviction_rate", "prisoners_per_100k",
+    "pretrial_per_100k", "unsentenced_share", "juveniles_held_per_100k", "prison_occupancy",
+    "prison_sentences_per_100k", "alternatives_share", "supervised_per_100k", "releases_per_100k",
+    "programmes_completed_per_100k", "supported_per_100k", "victims_assisted_per_100k",
+    "reparations_per_100k", "averted_by_assistance_per_100k",
+    *(f"spending_{lever}" for lever in SPENDING_LEVERS), "spending_total", "spending_per_resident",
+)
+"""Annual justice and spending indicators that the run's summary averages."""
+
+
 def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[str, float]:
     """Headline numbers of a run: annual indicators averaged over the run's years."""
     def mean(column: str) -> float:
@@ -321,7 +453,7 @@ def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[
         "dark_figure": mean("dark_figure"),
         "arrest_rate": mean("arrest_rate"),
         "arrests_per_recorded_crime": mean("arrests_per_recorded_crime"),
-        "custody_per_100k": mean("custody_per_100k"),
+        **{key: mean(key) for key in JUSTICE_SUMMARY},
         "share_crime_top5_blocks": mean("share_crime_top5_blocks"),
         "share_blocks_half_crime": mean("share_blocks_half_crime"),
         "share_crime_top5_blocks_whole_run": top5,

@@ -30,7 +30,7 @@ import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
-from simulation import offending, perception
+from simulation import justice, offending, perception
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
@@ -106,6 +106,8 @@ class CityModel(mesa.Model):
         self.pending_due = np.empty(0, dtype=np.int64)
         self.pending_offender = np.empty(0, dtype=np.int64)
         self.pending_block = np.empty(0, dtype=np.int64)
+        self.pending_crime = np.empty(0, dtype=np.int64)
+        self.pending_victim = np.empty(0, dtype=np.int64)
         self.caseload_per_day = 0.0  # new cases for the detectives a day, smoothed
         # The survey draws its sample from its own stream, so that interviewing more or fewer
         # residents changes nothing else in the run (and keeps common random numbers intact).
@@ -115,7 +117,7 @@ class CityModel(mesa.Model):
         self.crime_types = offending.crime_type_table(params.offending)
         self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
-        self.custody_ids = np.empty(0, dtype=np.int64)
+        self._create_justice()
         self.releases = ReleaseCohorts(self.population.size)
         self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
                                        neighbourhoods=self.city.neighbourhoods)
@@ -179,6 +181,23 @@ class CityModel(mesa.Model):
         self.detective_capacity = (police.detectives_per_100k * residents / 100_000
                                    * police.cases_per_detective / DAYS_PER_YEAR)
 
+    def _create_justice(self) -> None:
+        """The court, the adult prison and the juvenile centre (Mesa agents), and the pools of
+        reintegration, victim-assistance and supervision places."""
+        params, per_resident = self.params.justice, self.params.population.residents / 100_000
+        self.court = justice.Court(self)
+        self.prisons = {
+            "adult": justice.Prison(self, "adult", params.prison.capacity_per_100k * per_resident,
+                                    params.prison.rehabilitation_places_per_100k * per_resident),
+            # Juvenile centres are schools as well: every inmate has a programme place.
+            "juvenile": justice.Prison(self, "juvenile",
+                                       params.prison.juvenile_capacity_per_100k * per_resident, np.inf),
+        }
+        self.reintegration = justice.Places(round(params.reintegration.places_per_100k * per_resident))
+        self.victim_services = justice.Places(round(params.victims.assistance_places_per_100k * per_resident))
+        self.supervision = justice.Places(self.population.size)  # a count of who is supervised
+        self.release_strain = justice.ReleaseStrain()
+
     # ----------------------------------------------------------------------------------------
     # The day
     # ----------------------------------------------------------------------------------------
@@ -201,7 +220,7 @@ class CityModel(mesa.Model):
         if day > 0 and day % DAYS_PER_MONTH == 0:
             self.refresh_residents(day)
         self.cases_today = self.homicides_today = self.violence_today = self.calls_today = 0
-        self.release_from_custody(day)
+        self.administer_justice(day)
         self.arrest_investigated(day)
         self.police_visits[:] = 0.0
         self.police_units.shuffle_do("patrol")
@@ -232,7 +251,9 @@ class CityModel(mesa.Model):
         population, params = self.population, self.params
         population.refresh_ages(day)
         if day > 0:
-            update_labour_and_school(population, params.population, self.rng)
+            penalty = params.justice.reintegration.record_job_penalty
+            update_labour_and_school(population, params.population, self.rng,
+                                     np.where(population.prison_spells > 0, 1.0 - penalty, 1.0))
         if day > 0 and day % DAYS_PER_YEAR < DAYS_PER_MONTH:
             deaths_before = population.deaths
             newborn = annual_demography(population, params.population, day, self.rng)
@@ -263,7 +284,9 @@ class CityModel(mesa.Model):
     def refresh_fear(self, day: int) -> None:
         """Monthly fear of crime from own and neighbours' victimisation, disorder and media."""
         population, params = self.population, self.params
-        recent = (day - population.last_victimised) < DAYS_PER_YEAR
+        relief = self.params.justice.victims.assistance_fear_relief
+        recent = ((day - population.last_victimised) < DAYS_PER_YEAR) * np.where(
+            population.assisted_until > day, 1.0 - relief, 1.0)
         rate = self.neighbourhood_victimisations / np.maximum(self.neighbourhood_residents, 1)
         per_100k = 100_000 / population.size
         population.fear[:] = perception.fear_of_crime(
@@ -345,32 +368,137 @@ class CityModel(mesa.Model):
         and is no longer wanted for the previous occupant's offences."""
         self.population.perceived_risk[ids] = self.params.offending.initial_perceived_risk
         self.releases.forget(ids)
+        self.court.forget(ids)
+        self.release_strain.forget(ids)
+        for prison in self.prisons.values():
+            prison.release(self.steps - 1, ids)  # died inside: the place is free, no release
         if len(self.pending_offender):
             keep = ~np.isin(self.pending_offender, ids)
-            self.pending_due, self.pending_offender, self.pending_block = (
-                self.pending_due[keep], self.pending_offender[keep], self.pending_block[keep])
+            self.pending_due, self.pending_offender, self.pending_block, self.pending_crime, \
+                self.pending_victim = (self.pending_due[keep], self.pending_offender[keep],
+                                       self.pending_block[keep], self.pending_crime[keep],
+                                       self.pending_victim[keep])
         if hasattr(self, "cohort_index"):
             self.cohort_index[ids] = -1
 
-    def release_from_custody(self, day: int) -> None:
-        """Residents whose custody spell ends today go free."""
-        if len(self.custody_ids) == 0:
+    def administer_justice(self, day: int) -> None:
+        """Prisons count the day; the courts hear the cases that are due; sentences begin and
+        end, detainees reach their pre-trial limit, and the released go home."""
+        for prison in self.prisons.values():
+            prison.count_day()
+        outcome, waited = self.court.hear(day)
+        if len(outcome.defendant):
+            self.carry_out(day, outcome, waited)
+        for prison in self.prisons.values():
+            self.return_home(day, prison.release(day))
+
+    def carry_out(self, day: int, outcome: justice.Outcome, waited: np.ndarray) -> None:
+        """Apply today's verdicts: records, prison, supervision, restorative conciliation."""
+        population, params, log = self.population, self.params.justice, self.indicators
+        log.add("trials", len(outcome.defendant))
+        log.add("wait_days", float(waited.sum()))
+        convicted = outcome.defendant[outcome.convicted]
+        np.add.at(population.convictions, convicted, 1)
+        log.add("convictions", len(convicted))
+        log.add("juvenile_convictions", int((outcome.convicted & outcome.juvenile).sum()))
+        log.add("alternatives", int(outcome.alternative.sum()))
+        # Detainees who are not sent to prison go home today.
+        not_prison = outcome.defendant[outcome.prison_days == 0]
+        on_remand = np.unique(not_prison[population.status[not_prison] == Status.PRETRIAL])
+        sentenced = outcome.prison_days > 0
+        ids, inverse = np.unique(outcome.defendant[sentenced], return_inverse=True)
+        on_remand = on_remand[~np.isin(on_remand, ids)]
+        for prison in self.prisons.values():
+            self.return_home(day, prison.release(day, on_remand))
+        if len(ids):
+            days = np.bincount(inverse, weights=outcome.prison_days[sentenced]).astype(np.int64)
+            log.add("prison_sentences", len(ids))
+            held = population.status[ids] != Status.FREE
+            for prison in self.prisons.values():
+                inside = held & np.isin(ids, prison.inmates["ids"])
+                prison.sentence(ids[inside], days[inside], day)
+            free, free_days = ids[~held], days[~held]
+            juvenile = population.age[free] < params.sentencing.adult_age
+            for facility, chosen in (("adult", ~juvenile), ("juvenile", juvenile)):
+                self.prisons[facility].admit(free[chosen], day, day + free_days[chosen], sentenced=True)
+            population.status[ids] = Status.PRISON
+            population.prison_spells[ids] += 1
+            self.releases.imprisoned(ids, day)
+        supervised = np.unique(outcome.defendant[outcome.supervised])
+        population.supervised_until[supervised] = day + params.sentencing.supervision_days
+        self.supervision.admit(len(supervised), day, params.sentencing.supervision_days)
+        log.add("supervision_orders", len(supervised))
+        # Restorative conciliation: the offender repairs the harm; the victim is heard.
+        restorative = outcome.restorative
+        offenders, victims = outcome.defendant[restorative], outcome.victim[restorative]
+        population.propensity[offenders] *= np.float32(np.exp(-params.sentencing.restorative_effect))
+        victims = victims[victims >= 0]
+        population.trust[victims] = np.minimum(1.0, population.trust[victims]
+                                               + params.victims.reparation_trust_gain)
+        population.assisted_until[victims] = np.maximum(population.assisted_until[victims],
+                                                        day + params.victims.assistance_days)
+        log.add("reparations", len(victims))
+
+    def return_home(self, day: int, released: justice.Released) -> None:
+        """Residents leave prison: the spell's effect on propensity and peers, lost jobs,
+        release strain, reintegration support, and the release cohort for recidivism."""
+        ids = released.ids
+        if len(ids) == 0:
             return
-        population = self.population
-        done = population.status_until[self.custody_ids] <= day
-        released = self.custody_ids[done]
-        population.status[released] = Status.FREE
-        self.custody_ids = self.custody_ids[~done]
-        self.releases.released(released, day)
+        population, params, rng, log = self.population, self.params.justice, self.rng, self.indicators
+        population.status[ids] = Status.FREE
+        population.status_until[ids] = day
+        change, completed = justice.prison_effect(released, params, rng)
+        population.propensity[ids] = np.minimum(
+            population.propensity[ids] * np.exp(change), justice.MAX_PROPENSITY).astype(np.float32)
+        log.add("programmes_completed", int(completed.sum()))
+        self.form_prison_ties(released)
+        long = released.days_held >= justice.HELD_FOR_STRAIN
+        population.employed[ids[long]] = False
+        # Reintegration support: places for released prisoners, in random order today.
+        reintegration = params.reintegration
+        candidates = np.flatnonzero(long & released.sentenced)
+        candidates = candidates[rng.permutation(len(candidates))]
+        supported = candidates[:self.reintegration.admit(len(candidates), day, reintegration.support_days)]
+        scale = np.full(len(ids), reintegration.release_strain)
+        scale[supported] *= 1.0 - reintegration.support_effect
+        population.employed[ids[supported]] |= rng.random(len(supported)) < reintegration.support_job
+        log.add("supported", len(supported))
+        self.release_strain.add(ids[long], day, scale[long])
+        prisoners = ids[released.sentenced]
+        is_supported = np.zeros(len(ids), dtype=bool)
+        is_supported[supported] = True
+        self.releases.released(prisoners, day, is_supported[released.sentenced])
+        log.add("releases", len(prisoners))
+
+    def form_prison_ties(self, released: justice.Released) -> None:
+        """A share of a released prisoner's peers become fellow prisoners (more after a long,
+        crowded spell): recruitment inside."""
+        population, share = self.population, self.params.justice.prison.prison_ties
+        inmates = self.prisons[released.facility].inmates["ids"]
+        peers = population.peers.shape[1]
+        if share == 0 or len(inmates) == 0 or peers == 0:
+            return
+        years = np.minimum(1.0, released.days_held / DAYS_PER_YEAR)
+        count = np.minimum(peers, np.rint(peers * share * years * (1.0 + released.crowding))).astype(np.int64)
+        rows = np.repeat(released.ids, count)
+        columns = np.concatenate([np.arange(k) for k in count]) if count.sum() else np.empty(0, np.int64)
+        population.peers[rows, columns] = inmates[self.rng.integers(0, len(inmates), len(rows))]
 
     def commit_offences(self, day: int) -> None:
         """Street offending: attempts -> deterrence -> target -> guardians -> crime, victims, arrests."""
         params, population, rng, log = self.params, self.population, self.rng, self.indicators
-        rate = params.offending.attempt_rate / DAYS_PER_YEAR * self.motivation_cumsum[-1]
-        candidates = offending.draw_weighted(self.motivation_cumsum, rng.poisson(rate), rng)
+        scale = params.offending.attempt_rate / DAYS_PER_YEAR
+        candidates = offending.draw_weighted(self.motivation_cumsum,
+                                             rng.poisson(scale * self.motivation_cumsum[-1]), rng)
+        candidates = np.concatenate([candidates, self.strained_candidates(day, scale)])
         free = population.status[candidates] == Status.FREE
+        # Probation and community service: the supervised expect to be caught more often.
+        risk = population.perceived_risk[candidates]
+        supervised = population.supervised_until[candidates] > day
+        risk = np.where(supervised, np.maximum(risk, params.justice.sentencing.supervision_risk), risk)
         go = rng.random(len(candidates)) < offending.go_ahead_probability(
-            population.perceived_risk[candidates], params.offending.deterrence_exponent)
+            risk, params.offending.deterrence_exponent)
         attempting = candidates[free & go]
         log.add("attempts", int(free.sum()))
         log.add("deterred", int((free & ~go).sum()))
@@ -391,10 +519,35 @@ class CityModel(mesa.Model):
             (victims != BUSINESS) & (population.status[np.maximum(victims, 0)] != Status.FREE))
         if invalid.any():
             victims[invalid] = self.choose_victims(targets[invalid], crime[invalid])
+        kept = self.spare_assisted(day, victims)
+        offenders, targets, crime, victims = offenders[kept], targets[kept], crime[kept], victims[kept]
         witnessed = self.police_visits[targets] > 0
         self.process_crimes(day, offenders, victims, targets, crime, witnessed)
         crimes_here = np.bincount(targets, minlength=self.city.cells)
         self._street_crimes_today = crimes_here
+
+    def strained_candidates(self, day: int, scale: float) -> np.ndarray:
+        """Extra offending draws of the recently released: motivation x fading release strain."""
+        ids, strain = self.release_strain.weights(day, self.params.justice.reintegration.release_strain_days)
+        if len(ids) == 0:
+            return np.empty(0, dtype=np.int64)
+        cumulative = self.motivation_cumsum
+        motivation = cumulative[ids] - np.where(ids > 0, cumulative[np.maximum(ids - 1, 0)], 0.0)
+        extra = np.cumsum(motivation * strain)
+        return ids[offending.draw_weighted(extra, self.rng.poisson(scale * extra[-1]), self.rng)]
+
+    def spare_assisted(self, day: int, victims: np.ndarray) -> np.ndarray:
+        """Mask of crimes that go ahead: one against a victim under assistance (safety plan,
+        target hardening) is averted with probability ``victims.assistance_protection``."""
+        population = self.population
+        resident = victims >= 0
+        assisted = np.zeros(len(victims), dtype=bool)
+        assisted[resident] = population.assisted_until[victims[resident]] > day
+        if not assisted.any():
+            return np.ones(len(victims), dtype=bool)
+        averted = assisted & (self.rng.random(len(victims)) < self.params.justice.victims.assistance_protection)
+        self.indicators.add("averted_by_assistance", int(averted.sum()))
+        return ~averted
 
     def choose_victims(self, targets: np.ndarray, crime: np.ndarray) -> np.ndarray:
         """Victims: households on the block for property crime at homes, businesses for most
@@ -450,7 +603,7 @@ class CityModel(mesa.Model):
                                             victims, is_resident)
         recorded |= on_response  # police who came and caught someone write it down
         caught = on_scene | on_response
-        self.open_investigations(day, offenders, blocks, crime, recorded & ~caught, trust)
+        self.open_investigations(day, offenders, blocks, crime, victims, recorded & ~caught, trust)
 
         log.add_crimes("true", crime)
         log.add_crimes("reported", crime[reported])
@@ -468,6 +621,7 @@ class CityModel(mesa.Model):
         np.add.at(self.recorded_recent, blocks[recorded & street], 1.0)
         self.cases_today += int((recorded & ~caught).sum())
         log.add("cases", int((recorded & ~caught).sum()))
+        self.assist_victims(day, victims[reported & is_resident & (crime != HOMICIDE)])
         self.homicides_today += int((crime == HOMICIDE).sum())
         self.violence_today += int(((crime == ROBBERY) | (crime == ASSAULT)).sum())
 
@@ -482,7 +636,8 @@ class CityModel(mesa.Model):
         np.add.at(counts["victims_living"], (victims_home, crime[is_resident]), 1)
         np.add.at(self.neighbourhood_victimisations, victims_home, 1.0)
         log.add("victims", len(resident_victims))
-        arrested = self.arrest(day, offenders[caught], blocks[caught])
+        arrested = self.arrest(day, offenders[caught], blocks[caught], crime[caught],
+                               victims[caught], on_scene[caught])
         outcome = np.zeros(count, dtype=bool)
         outcome[np.flatnonzero(caught)[arrested]] = True
         log.add("arrests_on_scene", int((outcome & on_scene).sum()))
@@ -499,6 +654,19 @@ class CityModel(mesa.Model):
             population.births += len(killed)
             log.add("deaths", len(killed))
             log.add("births", len(killed))
+
+    def assist_victims(self, day: int, victims: np.ndarray) -> None:
+        """Victims who reported get assistance while places last (random order today)."""
+        population, params = self.population, self.params.justice.victims
+        victims = np.unique(victims)
+        victims = victims[population.assisted_until[victims] <= day]
+        if len(victims) == 0 or self.victim_services.capacity == 0:
+            return
+        victims = victims[self.rng.permutation(len(victims))]
+        victims = victims[:self.victim_services.admit(len(victims), day, params.assistance_days)]
+        population.assisted_until[victims] = day + params.assistance_days
+        population.trust[victims] = np.minimum(1.0, population.trust[victims] + params.assistance_trust_gain)
+        self.indicators.add("victims_assisted", len(victims))
 
     def respond_to_calls(self, calls: np.ndarray, victims: np.ndarray, is_resident: np.ndarray) -> np.ndarray:
         """Police answer reported crimes; returns which calls end in an arrest.
@@ -529,7 +697,7 @@ class CityModel(mesa.Model):
 
     def open_investigations(
         self, day: int, offenders: np.ndarray, blocks: np.ndarray, crime: np.ndarray,
-        open_cases: np.ndarray, trust: np.ndarray,
+        victims: np.ndarray, open_cases: np.ndarray, trust: np.ndarray,
     ) -> None:
         """Recorded crimes without an arrest go to the detectives.
 
@@ -553,6 +721,8 @@ class CityModel(mesa.Model):
         self.pending_due = np.concatenate([self.pending_due, day + delay])
         self.pending_offender = np.concatenate([self.pending_offender, offenders[solved]])
         self.pending_block = np.concatenate([self.pending_block, blocks[solved]])
+        self.pending_crime = np.concatenate([self.pending_crime, crime[solved]])
+        self.pending_victim = np.concatenate([self.pending_victim, victims[solved]])
 
     def arrest_investigated(self, day: int) -> None:
         """Arrests of offenders whose cases were solved and are due today."""
@@ -560,21 +730,28 @@ class CityModel(mesa.Model):
             return
         due = self.pending_due <= day
         offenders, blocks = self.pending_offender[due], self.pending_block[due]
-        self.pending_due, self.pending_offender, self.pending_block = (
-            self.pending_due[~due], self.pending_offender[~due], self.pending_block[~due])
-        arrested = self.arrest(day, offenders, blocks)
+        crimes, victims = self.pending_crime[due], self.pending_victim[due]
+        self.pending_due, self.pending_offender, self.pending_block, self.pending_crime, \
+            self.pending_victim = (self.pending_due[~due], self.pending_offender[~due],
+                                   self.pending_block[~due], self.pending_crime[~due],
+                                   self.pending_victim[~due])
+        arrested = self.arrest(day, offenders, blocks, crimes, victims,
+                               np.zeros(len(offenders), dtype=bool))
         self.indicators.add("arrests_investigation", int(arrested.sum()))
         # An arrest for a past offence teaches the offender and his peers that crime is caught.
         offending.learn_perceived_risk(self.population.perceived_risk, self.population.peers,
                                        offenders[arrested], np.ones(int(arrested.sum()), dtype=bool),
                                        self.params.offending)
 
-    def arrest(self, day: int, offenders: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    def arrest(
+        self, day: int, offenders: np.ndarray, blocks: np.ndarray, crimes: np.ndarray,
+        victims: np.ndarray, on_scene: np.ndarray,
+    ) -> np.ndarray:
         """Police try to arrest these offenders at these blocks; returns which arrests stand.
 
         A corrupt officer (the corrupt share) takes a bribe and lets the offender go; the bribe
         is seen in the neighbourhood. An arrest may involve excessive force (abuse per arrest,
-        lower with training and oversight). Standing arrests may lead to custody.
+        lower with training and oversight). Standing arrests go to the prosecutors.
         """
         params, population, rng, log = self.params, self.population, self.rng, self.indicators
         if len(offenders) == 0:
@@ -590,7 +767,7 @@ class CityModel(mesa.Model):
         arrested = offenders[standing]
         log.add("arrests", len(arrested))
         np.add.at(log.neighbourhood_counts["arrests_of_residents"], population.neighbourhood[arrested], 1)
-        self.take_into_custody(day, np.unique(arrested))
+        self.prosecute(day, arrested, crimes[standing], victims[standing], on_scene[standing])
         return standing
 
     def record_abuse(self, victims: np.ndarray, neighbourhoods: np.ndarray) -> None:
@@ -635,16 +812,31 @@ class CityModel(mesa.Model):
         population.trust[met] = np.minimum(population.trust[met], 1.0)
         self.indicators.add("contacts", len(met))
 
-    def take_into_custody(self, day: int, arrested: np.ndarray) -> None:
-        """An arrest leads to a custody spell of set length with ``custody_probability``."""
-        population, police = self.population, self.params.police
+    def prosecute(
+        self, day: int, arrested: np.ndarray, crimes: np.ndarray, victims: np.ndarray,
+        on_scene: np.ndarray,
+    ) -> None:
+        """Standing arrests: one case per arrested resident and day (his first offence of the
+        day); charged defendants may be detained until trial."""
+        population, params, log = self.population, self.params.justice, self.indicators
+        arrested, first = np.unique(arrested, return_index=True)
+        crimes, victims, on_scene = crimes[first], victims[first], on_scene[first]
         population.arrests[arrested] += 1
         self.releases.arrested(arrested, day)
-        held = arrested[(self.rng.random(len(arrested)) < police.custody_probability)
-                        & (population.status[arrested] == Status.FREE)]
-        population.status[held] = Status.CUSTODY
-        population.status_until[held] = day + police.custody_days
-        self.custody_ids = np.concatenate([self.custody_ids, held])
+        charged = self.court.charge(day, arrested, crimes, victims, on_scene)
+        log.add("charged", int(charged.sum()))
+        ids, crimes = arrested[charged], crimes[charged]
+        free = population.status[ids] == Status.FREE
+        juvenile = population.age[ids] < params.sentencing.adult_age
+        detain = free & justice.pretrial_detention(crimes, population.convictions[ids], juvenile,
+                                                   params, self.rng)
+        detained, juvenile = ids[detain], juvenile[detain]
+        until = day + params.pretrial.max_days
+        for facility, chosen in (("adult", detained[~juvenile]), ("juvenile", detained[juvenile])):
+            self.prisons[facility].admit(chosen, day, np.full(len(chosen), until), sentenced=False)
+        population.status[detained] = Status.PRETRIAL
+        population.status_until[detained] = until
+        log.add("detained", len(detained))
 
     def commit_domestic_violence(self, day: int) -> None:
         """Domestic violence: men living with an adult woman offend at a household hazard; the
@@ -666,6 +858,8 @@ class CityModel(mesa.Model):
         present = victims != BUSINESS
         present[present] = population.status[victims[present]] == Status.FREE
         offenders, victims = offenders[present], victims[present]
+        kept = self.spare_assisted(day, victims)
+        offenders, victims = offenders[kept], victims[kept]
         if len(offenders) == 0:
             return
         crime = np.full(len(offenders), DOMESTIC, dtype=np.int64)
@@ -698,7 +892,16 @@ class CityModel(mesa.Model):
     def collect(self, day: int) -> None:
         """Close the day's indicators (and the year's, on its last day)."""
         log = self.indicators
-        log.add("custody", len(self.custody_ids))
+        adult, juvenile = self.prisons["adult"], self.prisons["juvenile"]
+        log.add("prisoners", adult.population + juvenile.population)
+        log.add("pretrial", adult.pretrial + juvenile.pretrial)
+        log.add("juveniles_held", juvenile.population)
+        log.add("adult_prison_places", adult.places)
+        log.add("adult_prisoners", adult.population)
+        log.add("backlog", self.court.backlog)
+        log.add("supervised", self.supervision.occupied(self.steps - 1))
+        log.add("supported_now", self.reintegration.occupied(self.steps - 1))
+        log.add("assisted_now", self.victim_services.occupied(self.steps - 1))
         log.add("corrupt_share", self.corrupt_share)
         log.add("police_visits", float(self.police_visits.sum()))
         log.person_days_by_age += self.residents_by_age_band

@@ -519,12 +519,321 @@ class PoliceParams(_Section):
     initial_corruption: float = param(0.2, unit="share of officers", ge=0, le=1,
                                       source="assumption",
                                       description="Corrupt share of officers at the start")
-    custody_probability: float = param(
-        0.2, unit="probability", ge=0, le=1,
-        source="crime4: conviction given arrest 0.47 x prison given conviction 0.43",
-        description="Chance that an arrest leads to a custody spell (until the justice issue)")
-    custody_days: int = param(365, unit="days", ge=1, le=36500, source="assumption",
-                              description="Length of a custody spell")
+
+
+# --------------------------------------------------------------------------------------------
+# Justice, prisons, reintegration and victims
+# --------------------------------------------------------------------------------------------
+
+
+class PretrialPolicy(StrEnum):
+    """Who waits for trial in detention."""
+
+    BROAD = "broad"
+    RESTRICTED = "restricted"
+
+
+VIOLENT_CRIMES: tuple[str, ...] = ("robbery", "assault", "homicide", "domestic")
+"""Crime types that count as violent charges (pre-trial detention, alternatives, witnesses)."""
+
+ConvictionProbability = _per_crime_type(
+    "ConvictionProbability",
+    {"property": 0.62, "robbery": 0.62, "assault": 0.55, "homicide": 0.6, "domestic": 0.45},
+    unit="probability",
+    source="assumption: with charge_probability 0.75 gives conviction given arrest ~0.47 "
+           "(crime4 median, Cornwell & Trumbull 1994)",
+    description="Chance that a charged case tried in court ends in conviction")
+
+PrisonProbability = _per_crime_type(
+    "PrisonProbability",
+    {"property": 0.35, "robbery": 0.65, "assault": 0.4, "homicide": 0.95, "domestic": 0.3},
+    unit="probability",
+    source="assumption: mean ~0.43 over convictions (crime4 prison given conviction)",
+    description="Chance that a conviction not diverted to an alternative ends in prison")
+
+SentenceDays = _per_crime_type(
+    "SentenceDays",
+    {"property": 240.0, "robbery": 900.0, "assault": 540.0, "homicide": 4380.0, "domestic": 240.0},
+    unit="days", le=36500,
+    source="assumption (first-offence prison terms; homicide 12 years)",
+    description="Median prison sentence of a first conviction")
+
+
+class CourtParams(_Section):
+    """Charging, the trial backlog and verdicts."""
+
+    prosecutors_per_100k: float = param(
+        6.0, unit="prosecutors per 100,000", ge=0, le=1000,
+        source="assumption (prosecution services of the region: 4-10 per 100,000, secondary)",
+        description="Prosecutors; with cases_per_prosecutor they set how many cases are tried a day")
+    cases_per_prosecutor: float = param(
+        90.0, unit="cases per prosecutor-year", gt=0, le=10000, source="assumption",
+        description="Cases one prosecutor brings to a verdict in a year")
+    charge_probability: float = param(
+        0.75, unit="probability", ge=0, le=1, source="assumption",
+        description="Chance that an arrest of a resident of criminal age is charged (the rest "
+                    "are released without charge)")
+    preparation_days: float = param(
+        150.0, unit="days", ge=0, le=3650, source="assumption",
+        description="Shortest time from charge to trial (investigation, hearings); the backlog "
+                    "adds the wait for a free prosecutor")
+    evidence_on_scene: float = param(
+        1.2, unit="ratio", ge=0, le=5, source="assumption (caught in the act: better evidence)",
+        description="Conviction probability of an arrest made at the scene, relative to others")
+    conviction: ConvictionProbability = Field(default_factory=ConvictionProbability,
+                                              description="Verdicts by crime type")
+    witness_protection: float = param(
+        0.0, unit="share of violent cases", ge=0, le=1, source="policy lever",
+        description="Share of violent cases whose witnesses are protected")
+    witness_protection_effect: float = param(
+        0.5, unit="ratio", ge=0, le=5,
+        source="assumption (intimidated witnesses are a main reason violent cases fail, UNODC "
+               "2008 good practices, secondary)",
+        description="Conviction probability of a violent case with protected witnesses is "
+                    "scaled by 1 + effect")
+
+
+class PretrialParams(_Section):
+    """Detention while waiting for trial."""
+
+    policy: PretrialPolicy = param(
+        PretrialPolicy.BROAD, unit="choice", source="policy lever (broad: status quo in much of "
+        "the region, e.g. mandatory pre-trial detention for listed offences)",
+        description="broad: any charge may be detained; restricted: only violent charges and "
+                    "defendants with a record (flight risk)")
+    broad_probability: float = param(
+        0.5, unit="probability", ge=0, le=1,
+        source="assumption, gives ~40% of prisoners unsentenced (the Americas ~36%, South and "
+               "Central America 40-50%, World Prison Brief, secondary)",
+        description="Chance that a charged defendant is detained under the broad policy")
+    violent_probability: float = param(
+        0.6, unit="probability", ge=0, le=1, source="assumption",
+        description="Chance that a defendant charged with a violent crime is detained under the "
+                    "restricted policy (homicide always is, under both)")
+    flight_risk_probability: float = param(
+        0.2, unit="probability", ge=0, le=1, source="assumption",
+        description="Chance that a defendant with a previous conviction charged with a "
+                    "non-violent crime is detained under the restricted policy")
+    max_days: int = param(
+        730, unit="days", ge=1, le=36500,
+        source="assumption (two-year limits on pre-trial detention in several criminal codes)",
+        description="Longest pre-trial detention; then the defendant waits for trial at liberty")
+
+
+class SentencingParams(_Section):
+    """Sentences, alternatives to prison and juvenile justice."""
+
+    severity: float = param(1.0, unit="ratio", ge=0.1, le=10, source="policy lever",
+                            description="Multiplier of every prison sentence (the punitive lever)")
+    prison: PrisonProbability = Field(default_factory=PrisonProbability,
+                                      description="Prison given conviction")
+    sentence_days: SentenceDays = Field(default_factory=SentenceDays,
+                                        description="Prison sentences")
+    repeat_prison_probability: float = param(
+        0.7, unit="probability", ge=0, le=1,
+        source="assumption (a record weighs in sentencing; repeat offenders are rarely diverted)",
+        description="Chance that a conviction of a resident with a previous conviction ends in "
+                    "prison (at least; crime types with a higher chance keep theirs)")
+    prior_record_effect: float = param(
+        0.25, unit="ratio per prior conviction", ge=0, le=5,
+        source="assumption (sentencing guidelines weigh the record)",
+        description="Sentence is scaled by 1 + effect x prior convictions (at most 4)")
+    sentence_sd: float = param(0.4, unit="log sd", ge=0, le=3, source="assumption",
+                               description="Spread of sentences around the median (lognormal)")
+    alternatives: float = param(
+        0.2, unit="share of eligible", ge=0, le=1,
+        source="policy lever (alternatives are underused in the region, secondary)",
+        description="Share of eligible convictions (non-violent, first offence) given an "
+                    "alternative to prison: probation, community service or restorative "
+                    "conciliation")
+    restorative_share: float = param(
+        0.3, unit="share of alternatives", ge=0, le=1, source="policy lever",
+        description="Share of alternatives that are restorative conciliation with reparation "
+                    "(needs a victim who is a resident)")
+    restorative_effect: float = param(
+        0.1, unit="log propensity", ge=0, le=2,
+        source="assumption (restorative justice conferencing: modest falls in reoffending, "
+               "Strang et al. 2013, secondary)",
+        description="Propensity falls by this factor (exp(-effect)) after restorative conciliation")
+    supervision_days: int = param(365, unit="days", ge=0, le=3650, source="assumption",
+                                  description="Length of probation or community service")
+    supervision_risk: float = param(
+        0.5, unit="probability", ge=0, le=1, source="assumption",
+        description="Perceived risk of arrest of a resident under supervision (at least)")
+    min_age: float = param(
+        12.0, unit="years", ge=0, le=30,
+        source="assumption (minimum ages of criminal responsibility of 12-14 in the region)",
+        description="Below this age an arrest is not charged")
+    adult_age: float = param(
+        18.0, unit="years", ge=10, le=30,
+        source="policy lever (18 in most of the region; lowering it is a punitive proposal)",
+        description="From this age a defendant is tried and imprisoned as an adult; younger ones "
+                    "go to juvenile justice")
+    juvenile_detention: float = param(
+        0.3, unit="probability", ge=0, le=1, source="assumption (detention as a last resort, CRC)",
+        description="Chance that a juvenile convicted of a violent crime is detained (the rest, "
+                    "and every non-violent juvenile, get supervision)")
+    juvenile_sentence_ratio: float = param(0.5, unit="ratio", ge=0, le=1, source="assumption",
+                                           description="Juvenile detention relative to an adult sentence")
+
+
+class PrisonParams(_Section):
+    """Prisons: capacity, conditions, separation, rehabilitation and ties formed inside."""
+
+    capacity_per_100k: float = param(
+        200.0, unit="places per 100,000", ge=0, le=5000,
+        source="assumption (occupancy above 100% in most countries of the Americas, World "
+               "Prison Brief, secondary)",
+        description="Places in adult prisons (pre-trial detainees use them too)")
+    juvenile_capacity_per_100k: float = param(20.0, unit="places per 100,000", ge=0, le=1000,
+                                              source="assumption",
+                                              description="Places in juvenile detention centres")
+    criminogenic_base: float = param(
+        0.05, unit="log propensity", ge=-1, le=2,
+        source="Nagin, Cullen & Jonson (2009): custody vs non-custodial sanctions null to mildly "
+               "criminogenic",
+        description="Propensity rises by exp(base) after a prison spell in good conditions")
+    crowding_effect: float = param(
+        0.4, unit="log propensity per unit overcrowding", ge=0, le=5, source="assumption",
+        description="Extra rise per unit of occupancy above 1 during the spell (scaled by years "
+                    "served, at most 1)")
+    mixing_effect: float = param(
+        0.25, unit="log propensity", ge=0, le=5, source="assumption (prison as a school of crime)",
+        description="Extra rise for a first-time prisoner held with repeat offenders (scaled by "
+                    "years served, at most 1)")
+    separation: float = param(
+        0.0, unit="share of first-time prisoners", ge=0, le=1, source="policy lever",
+        description="Share of first-time prisoners held apart from repeat offenders")
+    rehabilitation_places_per_100k: float = param(
+        15.0, unit="places per 100,000", ge=0, le=5000, source="policy lever",
+        description="Education and work places in prisons (juvenile centres have one per inmate)")
+    rehabilitation_effect: float = param(
+        0.35, unit="log propensity", ge=0, le=5,
+        source="assumption (correctional education: ~43% lower odds of recidivism, Davis et al. "
+               "2013 RAND, secondary)",
+        description="Propensity falls by exp(-effect) for a prisoner who completes a programme")
+    programme_days: float = param(180.0, unit="days", gt=0, le=3650, source="assumption",
+                                  description="Time in a programme needed to complete it")
+    crowding_rehab_loss: float = param(
+        0.5, unit="share per unit overcrowding", ge=0, le=1, source="assumption",
+        description="Share of the rehabilitation effect lost per unit of occupancy above 1")
+    prison_ties: float = param(
+        0.3, unit="share of peers", ge=0, le=1, source="assumption (recruitment in prison, DESIGN)",
+        description="Share of a released prisoner's peers replaced by fellow prisoners after a "
+                    "year inside (more when crowded)")
+
+
+class ReintegrationParams(_Section):
+    """The weeks after release, and support to get through them."""
+
+    release_strain: float = param(
+        2.5, unit="ratio", ge=0, le=50,
+        source="assumption, tuned so first-year re-arrest of released prisoners without support "
+               "is ~30% (Rossi et al. 1980 control group 30.6%; BJS 2014: 44%)",
+        description="Extra offending motivation right after release (no job, money or housing)")
+    release_strain_days: float = param(
+        150.0, unit="days", gt=0, le=3650, source="assumption (re-arrest concentrates in the first "
+                                                  "months, BJS 2014)",
+        description="Time scale on which the release strain fades")
+    places_per_100k: float = param(
+        0.0, unit="places per 100,000", ge=0, le=5000, source="policy lever",
+        description="Reintegration support places (money, job placement, family mediation)")
+    support_days: int = param(120, unit="days", ge=1, le=3650,
+                              source="Rossi et al. (1980): aid paid for 13 weeks",
+                              description="Length of support after release")
+    support_effect: float = param(
+        0.6, unit="share", ge=0, le=1,
+        source="assumption, tuned to Rossi et al. (1980): first-year re-arrest 30.6% -> 22.2%",
+        description="Share of the release strain removed by support")
+    record_job_penalty: float = param(
+        0.5, unit="share", ge=0, le=1,
+        source="Pager (2003): a criminal record halves call-backs from employers (secondary)",
+        description="Share of job finding lost by a resident who has been in prison")
+    support_job: float = param(0.3, unit="probability", ge=0, le=1, source="assumption",
+                               description="Chance that support places a released prisoner in a job")
+
+
+class VictimParams(_Section):
+    """Victim assistance and reparation."""
+
+    assistance_places_per_100k: float = param(
+        0.0, unit="places per 100,000", ge=0, le=5000, source="policy lever",
+        description="Victim assistance places (counselling, safety planning, legal aid) for "
+                    "residents who reported a crime")
+    assistance_days: int = param(180, unit="days", ge=1, le=3650, source="assumption",
+                                 description="Length of assistance")
+    assistance_protection: float = param(
+        0.4, unit="probability", ge=0, le=1,
+        source="assumption (repeat victimisation prevention, Farrell & Pease 1993)",
+        description="Chance that a crime against an assisted victim is averted")
+    assistance_fear_relief: float = param(
+        0.5, unit="share", ge=0, le=1, source="assumption",
+        description="Share of the fear from their own victimisation that assisted victims lose")
+    assistance_trust_gain: float = param(0.1, unit="trust", ge=0, le=1, source="assumption",
+                                         description="Trust gained by an assisted victim")
+    reparation_trust_gain: float = param(
+        0.15, unit="trust", ge=0, le=1,
+        source="assumption (victims' satisfaction with restorative justice, Strang et al. 2013, "
+               "secondary)",
+        description="Trust gained by a victim repaired through restorative conciliation "
+                    "(who also gets assistance's fear relief)")
+
+
+class JusticeParams(_Section):
+    """Courts, pre-trial detention, sentencing, prisons, reintegration and victims."""
+
+    court: CourtParams = Field(default_factory=CourtParams, description="Courts")
+    pretrial: PretrialParams = Field(default_factory=PretrialParams, description="Pre-trial detention")
+    sentencing: SentencingParams = Field(default_factory=SentencingParams, description="Sentencing")
+    prison: PrisonParams = Field(default_factory=PrisonParams, description="Prisons")
+    reintegration: ReintegrationParams = Field(default_factory=ReintegrationParams,
+                                               description="Reintegration")
+    victims: VictimParams = Field(default_factory=VictimParams, description="Victims")
+
+    @model_validator(mode="after")
+    def _ages_in_order(self) -> JusticeParams:
+        if self.sentencing.min_age > self.sentencing.adult_age:
+            raise ValueError(
+                f"sentencing.min_age ({self.sentencing.min_age}) is above sentencing.adult_age "
+                f"({self.sentencing.adult_age}); the minimum age of criminal responsibility must "
+                "not exceed the age of adult trial")
+        return self
+
+
+class CostParams(_Section):
+    """Unit costs of the levers, for spending and equal-cost comparisons (US dollars a year)."""
+
+    officer_year: float = param(
+        20000.0, unit="USD per officer-year", ge=0, le=1e7,
+        source="assumption (pay and equipment of a police officer in the region, secondary)",
+        description="A sworn officer or soldier on the force")
+    detective_year: float = param(25000.0, unit="USD per detective-year", ge=0, le=1e7,
+                                  source="assumption", description="An investigator")
+    prosecutor_year: float = param(40000.0, unit="USD per prosecutor-year", ge=0, le=1e7,
+                                   source="assumption", description="A prosecutor with court time")
+    prisoner_year: float = param(
+        8000.0, unit="USD per prisoner-year", ge=0, le=1e7,
+        source="assumption (running costs per inmate of USD 5,000-20,000 a year in the region, "
+               "secondary)",
+        description="Keeping one prisoner or pre-trial detainee for a year")
+    prison_place_year: float = param(
+        2000.0, unit="USD per place-year", ge=0, le=1e7, source="assumption (annualised building)",
+        description="One prison place, used or not")
+    rehabilitation_place_year: float = param(3000.0, unit="USD per place-year", ge=0, le=1e7,
+                                             source="assumption",
+                                             description="One education or work place in prison")
+    reintegration_place_year: float = param(
+        4000.0, unit="USD per place-year", ge=0, le=1e7,
+        source="assumption (Rossi et al. 1980: USD 60 a week for 13 weeks, plus placement)",
+        description="One reintegration support place")
+    supervision_year: float = param(1500.0, unit="USD per person-year", ge=0, le=1e7,
+                                    source="assumption",
+                                    description="Probation or community service of one offender")
+    victim_place_year: float = param(2500.0, unit="USD per place-year", ge=0, le=1e7,
+                                     source="assumption", description="One victim assistance place")
+    witness_protection_case: float = param(3000.0, unit="USD per case", ge=0, le=1e7,
+                                           source="assumption",
+                                           description="Protecting the witnesses of one case")
 
 
 # --------------------------------------------------------------------------------------------
@@ -669,9 +978,9 @@ class Parameters(_Section):
     years: float = param(10.0, unit="years", gt=0, le=100, source="assumption (DESIGN: 10 years)",
                          description="Default horizon of a run")
     warmup_days: int = param(
-        365, unit="days", ge=0, le=36500,
-        source="assumption: custody population, attractiveness field and perceived risks settle "
-               "within a year",
+        1095, unit="days", ge=0, le=36500,
+        source="assumption: the prison population (sentences of months to years), the "
+               "attractiveness field and perceived risks settle within three years",
         description="Days simulated before indicators are recorded (not counted in `years`)")
     city: CityParams = Field(default_factory=CityParams, description="The city")
     population: PopulationParams = Field(default_factory=PopulationParams, description="Residents")
@@ -685,6 +994,9 @@ class Parameters(_Section):
                                          description="Legitimacy, trust and fear")
     survey: SurveyParams = Field(default_factory=SurveyParams,
                                  description="Victimisation survey")
+    justice: JusticeParams = Field(default_factory=JusticeParams,
+                                   description="Courts, prisons, reintegration and victims")
+    costs: CostParams = Field(default_factory=CostParams, description="Unit costs of the levers")
 
     @property
     def days(self) -> int:

@@ -30,10 +30,11 @@ WORKING_AGES = (15, 65)
 
 
 class Status(IntEnum):
-    """Where a resident is. The justice issue adds pre-trial detention, prison and probation."""
+    """Where a resident is: at liberty (possibly under supervision), or held."""
 
     FREE = 0
-    CUSTODY = 1
+    PRETRIAL = 1  # detained waiting for trial
+    PRISON = 2  # serving a prison sentence (adult prison or juvenile centre)
 
 
 @dataclass
@@ -63,6 +64,10 @@ class Population:
     victimisations_year: np.ndarray  # int16 victimisations in the current model year
     offences: np.ndarray  # int16 offences committed since the start
     arrests: np.ndarray  # int16 arrests since the start
+    convictions: np.ndarray  # int16 convictions since the start (the prior record)
+    prison_spells: np.ndarray  # int16 prison sentences since the start (first-time vs repeat)
+    supervised_until: np.ndarray  # int32 model day probation or community service ends
+    assisted_until: np.ndarray  # int32 model day victim assistance ends
     peers: np.ndarray  # int32 (residents x peers) ids of peers
     household_start: np.ndarray  # int32 per household: first resident id
     household_size: np.ndarray  # int16 per household
@@ -92,7 +97,8 @@ RESIDENT_COLUMNS = (
     "birth_day", "age", "male", "household", "home_cell", "neighbourhood", "ses", "employed",
     "in_school", "dropped_out", "propensity", "exposure", "status", "status_until",
     "perceived_risk", "trust", "trust_base", "fear", "last_victimised", "victimisations",
-    "victimisations_year", "offences", "arrests", "peers",
+    "victimisations_year", "offences", "arrests", "convictions", "prison_spells",
+    "supervised_until", "assisted_until", "peers",
 )
 
 
@@ -219,6 +225,10 @@ def build_population(
         victimisations_year=np.zeros(n, dtype=np.int16),
         offences=np.zeros(n, dtype=np.int16),
         arrests=np.zeros(n, dtype=np.int16),
+        convictions=np.zeros(n, dtype=np.int16),
+        prison_spells=np.zeros(n, dtype=np.int16),
+        supervised_until=np.full(n, NEVER, dtype=np.int32),
+        assisted_until=np.full(n, NEVER, dtype=np.int32),
         peers=draw_peers(params, age, neighbourhood_start, rng),
         household_start=household_start,
         household_size=sizes.astype(np.int16),
@@ -264,12 +274,14 @@ def draw_peers(
 
 
 def update_labour_and_school(
-    population: Population, params: PopulationParams, rng: np.random.Generator
+    population: Population, params: PopulationParams, rng: np.random.Generator,
+    finding_factor: np.ndarray | float = 1.0,
 ) -> None:
     """Monthly transitions: school entry, drop-out, school leaving, job loss and job finding.
 
     Job finding f balances job loss s at the resident's equilibrium unemployment u:
     f = s (1 - u) / u, so unemployment relaxes to u with a time scale of about 1 / (s + f).
+    ``finding_factor`` scales f per resident (a prison record lowers it).
     """
     age = population.age
     n = population.size
@@ -287,7 +299,7 @@ def update_labour_and_school(
     working = (age >= WORKING_AGES[0]) & (age < WORKING_AGES[1]) & ~population.in_school
     u = unemployment_probability(params, population.ses, age)
     separation = params.job_separation_rate
-    finding = np.minimum(1.0, separation * (1 - u) / np.maximum(u, 1e-6))
+    finding = np.minimum(1.0, separation * (1 - u) / np.maximum(u, 1e-6)) * finding_factor
     draw = rng.random(n)
     lose = working & population.employed & (draw < separation)
     find = working & ~population.employed & (draw < finding)
@@ -353,5 +365,7 @@ def rebirth(
     population.fear[newborn] = 0.0
     population.last_victimised[newborn] = NEVER
     # Life-time counters restart; this year's victimisations stay in the year's statistics.
-    for column in ("victimisations", "offences", "arrests"):
+    for column in ("victimisations", "offences", "arrests", "convictions", "prison_spells"):
         getattr(population, column)[newborn] = 0
+    population.supervised_until[newborn] = NEVER
+    population.assisted_until[newborn] = NEVER

@@ -31,8 +31,9 @@ class RunResult:
         annual: one row per model year (rates per 100,000, concentration, victimisation).
         neighbourhoods: one row per neighbourhood over the whole run.
         age_profile: offences per 1,000 person-years by 5-year age band.
-        recidivism: re-arrest within 1-5 years of releases from custody in the recorded
-            period that could be followed that long (S6).
+        recidivism: re-arrest and re-imprisonment within 1-5 years of releases from prison
+            in the recorded period that could be followed that long (S6), for all releases
+            (cohort "all") and by year of release.
         summary: headline numbers of the run.
         crime_map: street crimes per block over the whole run (2-D, rows x columns).
         timings: seconds spent building and running the model.
@@ -48,6 +49,14 @@ class RunResult:
     summary: dict[str, float | int | str]
     crime_map: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def recidivism_summary(recidivism: pd.DataFrame) -> dict[str, float]:
+    """Re-arrest and re-imprisonment within 1, 2 and 3 years, over all releases."""
+    rows = recidivism[recidivism["cohort"] == "all"].head(3)
+    return {**{f"rearrest_{row.years_after_release}y": row.rearrest_share for row in rows.itertuples()},
+            **{f"reimprisonment_{row.years_after_release}y": row.reimprisonment_share
+               for row in rows.itertuples()}}
 
 
 def describe_seed(seed: Seed) -> int | dict:
@@ -99,9 +108,7 @@ def run(
         neighbourhoods=neighbourhood_table(model),
         age_profile=ages,
         recidivism=recidivism,
-        summary={**summary(model, annual, ages),
-                 **{f"rearrest_{row.years_after_release}y": row.rearrest_share
-                    for row in recidivism.head(3).itertuples()}},
+        summary={**summary(model, annual, ages), **recidivism_summary(recidivism)},
         crime_map=log.crimes_by_block_total.reshape(model.city.grid_shape).copy(),
         timings={"build_seconds": built - started, "run_seconds": finished - built},
     )

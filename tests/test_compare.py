@@ -163,7 +163,7 @@ def test_monthly_bands_sum_crime_types_and_summarise_replicates():
     for replicate, level in enumerate([10.0, 20.0, 30.0]):
         for month in range(2):
             row = {"run_id": replicate, "point": "baseline", "replicate": replicate,
-                   "month": month, "true_homicide": 1.0, "arrests": level, "custody": level / 10}
+                   "month": month, "true_homicide": 1.0, "arrests": level, "prisoners": level / 10}
             row.update({f"true_{crime}": level + month for crime in
                         ("property", "robbery", "assault", "domestic")})
             rows.append(row)
@@ -173,7 +173,7 @@ def test_monthly_bands_sum_crime_types_and_summarise_replicates():
     assert true["n"] == 3 and true["mean"] == 85.0
     assert (true["p2_5"], true["p97_5"]) == pytest.approx(
         tuple(np.percentile([45.0, 85.0, 125.0], [2.5, 97.5])))
-    assert set(bands["series"]) == {"true_crimes", "homicides", "arrests", "custody"}  # no recorded
+    assert set(bands["series"]) == {"true_crimes", "homicides", "arrests", "prisoners"}  # no recorded
 
 
 def test_neighbourhood_differences_are_paired_rates_per_1000_residents_a_year():
@@ -254,16 +254,16 @@ def test_report_is_self_contained_with_figures_tables_and_every_scenario(experim
         assert scenario in page
     assert "Hot-spot patrol with 600 officers" in page
     assert "P(hotspot beats baseline)" in page
-    assert "Residents in police custody per 100,000" in page and "Victimisation gap" in page
+    assert "Prisoners per 100,000 residents" in page and "Victimisation gap" in page
     for name in ("headline", "differences", "monthly_bands", "neighbourhood_differences",
                  "failures"):
         for suffix in (".parquet", ".csv"):
             assert (tmp_path / "report" / "tables" / f"{name}{suffix}").stat().st_size > 0
     headline_table = pd.read_parquet(tmp_path / "report" / "tables" / "headline.parquet")
     assert set(headline_table["scenario"]) == set(SCENARIOS)
-    # Every indicator with values has all 4 runs; re-arrest within k years is undefined (n 0)
+    # Every indicator with values has all 4 runs; recidivism within k years is undefined (n 0)
     # in these one-year runs.
-    defined = ~headline_table["indicator"].str.startswith("rearrest_")
+    defined = ~headline_table["indicator"].str.startswith(("rearrest_", "reimprisonment_"))
     assert (headline_table.loc[defined, "n"] == 4).all()
     assert (headline_table.loc[~defined, "n"] == 0).all()
 
@@ -284,14 +284,14 @@ def test_a_new_summary_column_reaches_the_report_through_one_indicator_row(
     store = copy_of(experiment, tmp_path)
     for path in (store.root / "runs" / "summary").glob("part-*.parquet"):
         summary = pd.read_parquet(path)
-        summary["prison_occupancy"] = 0.9 + 0.3 * (summary["point"] == "hotspot")
+        summary["cost_per_crime_averted"] = 900.0 + 300.0 * (summary["point"] == "hotspot")
         summary.to_parquet(path, index=False)
     monkeypatch.setattr(compare, "INDICATORS", (*compare.INDICATORS, Indicator(
-        "prison_occupancy", "Prison occupancy (prisoners per place)", ".0%", "lower",
+        "cost_per_crime_averted", "Cost per crime averted (US dollars)", ",.0f", "lower",
         "human rights")))
     page = write_report(store, SCENARIOS, "baseline", tmp_path / "report").read_text()
-    assert page.count("Prison occupancy (prisoners per place)") >= 3  # headline, differences, equity
-    assert "prison occupancy (the justice issue)" not in page  # no longer announced as to come
+    assert page.count("Cost per crime averted (US dollars)") >= 3  # headline, differences, equity
+    assert "cost per crime averted and P(benefits exceed costs) (the governance" not in page
 
 
 def test_report_without_stored_parameters_explains_why_the_map_is_missing(experiment, tmp_path):

@@ -51,22 +51,6 @@ def test_fields_are_mesa_property_layers_sharing_the_model_arrays():
     assert np.allclose(layer.data.ravel(), model.base_attractiveness + model.dynamic_attractiveness.ravel())
 
 
-def test_custody_spells_end_after_their_set_length():
-    params = small_params(**{"police.custody_probability": 1.0, "police.custody_days": 20,
-                             "warmup_days": 0})
-    model = CityModel(params, rng=3, days=200)
-    held_since = {}
-    for _ in range(200):
-        before = model.population.status.copy()
-        model.step()
-        now = model.population.status
-        for resident in np.flatnonzero((before == Status.FREE) & (now == Status.CUSTODY)):
-            held_since[resident] = model.day
-        for resident in np.flatnonzero((before == Status.CUSTODY) & (now == Status.FREE)):
-            assert model.day - held_since.pop(resident) == 20
-    assert model.population.arrests.sum() > 0
-
-
 # -- stylized facts on the default city ----------------------------------------------------
 
 

@@ -21,8 +21,18 @@ parameters = st.fixed_dictionaries({
     "opportunity.theta": st.floats(0, 5),
     "police.officers_per_100k": st.floats(0, 3000),
     "police.strategy": st.sampled_from(["random", "hotspot"]),
-    "police.custody_probability": st.floats(0, 1),
-    "police.custody_days": st.integers(1, 400),
+    "justice.court.charge_probability": st.floats(0, 1),
+    "justice.court.preparation_days": st.floats(0, 60),
+    "justice.court.prosecutors_per_100k": st.floats(0, 100),
+    "justice.pretrial.policy": st.sampled_from(["broad", "restricted"]),
+    "justice.pretrial.max_days": st.integers(1, 100),
+    "justice.sentencing.severity": st.floats(0.1, 10),
+    "justice.sentencing.alternatives": st.floats(0, 1),
+    "justice.sentencing.adult_age": st.floats(12, 30),
+    "justice.prison.capacity_per_100k": st.floats(0, 2000),
+    "justice.prison.separation": st.floats(0, 1),
+    "justice.reintegration.places_per_100k": st.floats(0, 2000),
+    "justice.victims.assistance_places_per_100k": st.floats(0, 5000),
     "reporting.trust_effect": st.floats(0, 10),
     "warmup_days": st.integers(0, 40),
 })
@@ -39,8 +49,13 @@ def test_invariants_hold_for_any_valid_parameters(overrides, seed):
         model.step()
         status = model.population.status
         assert model.population.size == size
-        assert np.isin(status, [Status.FREE, Status.CUSTODY]).all()
-        assert (status == Status.CUSTODY).sum() == len(model.custody_ids)
+        assert np.isin(status, list(Status)).all()
+        # Everyone held is in exactly one prison, and every inmate is held.
+        inmates = np.concatenate([prison.inmates["ids"] for prison in model.prisons.values()])
+        assert len(np.unique(inmates)) == len(inmates)
+        assert set(inmates.tolist()) == set(np.flatnonzero(status != Status.FREE).tolist())
+        pretrial = sum(prison.pretrial for prison in model.prisons.values())
+        assert pretrial == (status == Status.PRETRIAL).sum()
     daily = model.indicators.daily
     assert not np.isnan(daily).any()
     assert (daily >= 0).all()

@@ -53,23 +53,30 @@ def test_baseline_is_the_model_defaults():
     assert baseline.params == Parameters()
 
 
-def test_punitive_has_more_police_and_more_and_longer_custody_than_baseline():
-    baseline = load_scenario("baseline").params.police
+def test_punitive_has_more_police_broader_detention_and_longer_sentences_than_baseline():
+    base = load_scenario("baseline").params
+    baseline = base.police
     punitive = load_scenario("punitive")
-    police = punitive.params.police
+    police, justice = punitive.params.police, punitive.params.justice
     assert punitive.chain == ["baseline", "punitive"]
     assert police.officers_per_100k >= 2 * baseline.officers_per_100k
     assert police.strategy == "mixed" and baseline.strategy == "random"
     assert police.mix.saturation > 0.5 and police.mix.community == 0
     assert police.military_per_100k > baseline.military_per_100k
-    assert police.custody_probability > baseline.custody_probability
-    assert police.custody_days > baseline.custody_days
-    # Little else: the punitive answer alone, prevention and integrity levers at baseline.
-    assert {key.split(".")[0] for key in punitive.overrides} == {"police"}
+    assert justice.pretrial.policy == "broad"
+    assert justice.pretrial.broad_probability > base.justice.pretrial.broad_probability
+    assert justice.sentencing.severity > base.justice.sentencing.severity
+    assert justice.sentencing.alternatives < base.justice.sentencing.alternatives
+    assert justice.sentencing.adult_age < base.justice.sentencing.adult_age
+    # Little else: the punitive answer alone, prevention, integrity, rehabilitation and victim
+    # levers at baseline.
+    assert {key.split(".")[0] for key in punitive.overrides} == {"police", "justice"}
+    assert justice.prison.rehabilitation_places_per_100k == base.justice.prison.rehabilitation_places_per_100k
+    assert justice.reintegration == base.justice.reintegration and justice.victims == base.justice.victims
     assert police.training == baseline.training and police.oversight == baseline.oversight
 
 
-def test_comprehensive_prevents_and_investigates_without_more_custody():
+def test_comprehensive_prevents_investigates_and_rehabilitates_without_harsher_punishment():
     base = load_scenario("baseline").params
     comprehensive = load_scenario("comprehensive")
     params = comprehensive.params
@@ -93,8 +100,16 @@ def test_comprehensive_prevents_and_investigates_without_more_custody():
     assert params.population.unemployment_rate < base.population.unemployment_rate
     assert params.population.trust_mean > base.population.trust_mean
 
-    assert params.police.custody_probability <= base.police.custody_probability
-    assert params.police.custody_days <= base.police.custody_days
+    justice, before = params.justice, base.justice
+    assert justice.pretrial.policy == "restricted" and before.pretrial.policy == "broad"
+    assert justice.sentencing.severity <= before.sentencing.severity
+    assert justice.sentencing.alternatives > before.sentencing.alternatives
+    assert justice.sentencing.adult_age == before.sentencing.adult_age
+    assert justice.prison.separation > before.prison.separation
+    assert justice.prison.rehabilitation_places_per_100k > before.prison.rehabilitation_places_per_100k
+    assert justice.reintegration.places_per_100k > before.reintegration.places_per_100k
+    assert justice.victims.assistance_places_per_100k > before.victims.assistance_places_per_100k
+    assert justice.court.witness_protection > before.court.witness_protection
 
 
 def test_comprehensive_leaves_no_neighbourhood_worse_lit_or_less_guarded_than_baseline():
@@ -152,15 +167,15 @@ def test_extends_merges_the_parent_with_the_child_winning(tmp_path):
 
 def test_multi_level_chains_merge_from_the_root_to_the_leaf(tmp_path):
     write(tmp_path, "root", 'description = "r"\n[police]\nofficers_per_100k = 200\n'
-                            'custody_days = 100\n[police.clearance]\nhomicide = 0.5\n')
+                            'investigation_days = 100\n[police.clearance]\nhomicide = 0.5\n')
     write(tmp_path, "middle", 'description = "m"\nextends = "root"\n'
-                              '[police]\nofficers_per_100k = 300\ncustody_days = 200\n')
-    write(tmp_path, "leaf", 'description = "l"\nextends = "middle"\n[police]\ncustody_days = 300\n')
+                              '[police]\nofficers_per_100k = 300\ninvestigation_days = 200\n')
+    write(tmp_path, "leaf", 'description = "l"\nextends = "middle"\n[police]\ninvestigation_days = 300\n')
     leaf = load_scenario("leaf", folder=tmp_path)
     assert leaf.chain == ["root", "middle", "leaf"]
     assert leaf.params.police.clearance.homicide == 0.5  # set only by the root
     assert leaf.params.police.officers_per_100k == 300  # the middle wins over the root
-    assert leaf.params.police.custody_days == 300  # the leaf wins over both
+    assert leaf.params.police.investigation_days == 300  # the leaf wins over both
 
 
 def test_extends_accepts_a_relative_path_and_a_shipped_scenario(tmp_path):
@@ -168,18 +183,18 @@ def test_extends_accepts_a_relative_path_and_a_shipped_scenario(tmp_path):
     (tmp_path / "mine").mkdir()
     write(tmp_path / "shared", "base", 'description = "b"\n[police]\nstrategy = "hotspot"\n')
     path = write(tmp_path / "mine", "variant",
-                 'description = "v"\nextends = "../shared/base.toml"\n[police]\ncustody_days = 30\n')
+                 'description = "v"\nextends = "../shared/base.toml"\n[police]\ninvestigation_days = 30\n')
     variant = load_scenario(path)
     assert variant.chain == ["base", "variant"]
-    assert variant.params.police.strategy == "hotspot" and variant.params.police.custody_days == 30
+    assert variant.params.police.strategy == "hotspot" and variant.params.police.investigation_days == 30
 
     shipped = write(tmp_path, "harsher",
                     f'description = "h"\nextends = "{DEFAULT_FOLDER / "punitive.toml"}"\n'
-                    "[police]\ncustody_days = 1000\n")
+                    "[police]\ninvestigation_days = 1000\n")
     harsher = load_scenario(shipped)
     assert harsher.chain == ["baseline", "punitive", "harsher"]
     assert harsher.params.police.officers_per_100k == load_scenario("punitive").params.police.officers_per_100k
-    assert harsher.params.police.custody_days == 1000
+    assert harsher.params.police.investigation_days == 1000
 
 
 def test_lists_are_values_not_tables(tmp_path):
@@ -217,8 +232,8 @@ MALFORMED = {
         'description = "d"\n[polise]\nstrategy = "hotspot"\n',
         ["top-level key 'polise'", "police", "extends", "crimesim params"]),
     "value out of range": (
-        'description = "d"\n[police]\ncustody_probability = 1.5\n',
-        ["police.custody_probability", "1.5", "<= 1"]),
+        'description = "d"\n[police]\narrest_on_scene = 1.5\n',
+        ["police.arrest_on_scene", "1.5", "<= 1"]),
     "bad choice for police.strategy": (
         'description = "d"\n[police]\nstrategy = "helicopter"\n',
         ["police.strategy", "helicopter", "random, hotspot"]),
@@ -253,8 +268,8 @@ MALFORMED = {
         'description = "d"\n[[police]]\nstrategy = "hotspot"\n',
         ["'police'", "not a single value", "[police]"]),
     "inline table for a leaf": (
-        'description = "d"\n[police]\ncustody_days = {days = 30}\n',
-        ["police.custody_days", "not a table"]),
+        'description = "d"\n[police]\ninvestigation_days = {days = 30}\n',
+        ["police.investigation_days", "not a table"]),
     "extends is not a string": (
         'description = "d"\nextends = 3\n',
         ["extends = 3", "name of a scenario"]),
@@ -288,11 +303,11 @@ def test_an_extends_cycle_lists_the_cycle(tmp_path):
 
 
 def test_a_bad_value_in_a_parent_is_reported_against_the_parent_file(tmp_path):
-    parent = write(tmp_path, "parent", 'description = "p"\n[police]\ncustody_days = 0\n')
+    parent = write(tmp_path, "parent", 'description = "p"\n[police]\ninvestigation_days = 0\n')
     write(tmp_path, "child", 'description = "c"\nextends = "parent"\n')
     with pytest.raises(ScenarioError) as error:
         load_scenario("child", folder=tmp_path)
-    assert str(error.value).startswith(f"{parent}: police.custody_days = 0")
+    assert str(error.value).startswith(f"{parent}: police.investigation_days = 0")
     assert ">= 1" in str(error.value)
 
 
