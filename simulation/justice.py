@@ -85,7 +85,8 @@ class Court(mesa.Agent):
     """The prosecution service and the courts of the city: charging, backlog, verdicts.
 
     Capacity: ``prosecutors x cases_per_prosecutor / 365`` verdicts a day, handed out in whole
-    cases (the fractional part carries over to the next day).
+    cases; the fractional part carries over to the next day, whole cases' worth of time left
+    unused for want of ready cases does not.
     """
 
     FIELDS = ("defendant", "crime", "victim", "arrest_day", "ready_day", "on_scene", "protected")
@@ -149,8 +150,8 @@ class Court(mesa.Agent):
         slots = int(self.credit)
         ready = np.flatnonzero(self.queue["ready_day"] <= day)[:slots]  # the queue is in arrival order
         self.credit -= len(ready)
-        if slots > len(ready):  # no case waiting: unused time is lost, not saved up
-            self.credit = min(self.credit, 1.0)
+        if slots > len(ready):  # too few cases waiting: unused time is lost, not saved up
+            self.credit %= 1.0
         cases = {name: values[ready] for name, values in self.queue.items()}
         keep = np.ones(self.backlog, dtype=bool)
         keep[ready] = False

@@ -698,7 +698,7 @@ class PrisonParams(_Section):
         description="Extra rise per unit of occupancy above 1 during the spell (scaled by years "
                     "served, at most 1)")
     mixing_effect: float = param(
-        0.25, unit="log propensity", ge=0, le=5, source="assumption (prison as a school of crime)",
+        0.4, unit="log propensity", ge=0, le=5, source="assumption (prison as a school of crime)",
         description="Extra rise for a first-time prisoner held with repeat offenders (scaled by "
                     "years served, at most 1)")
     separation: float = param(
