@@ -252,8 +252,9 @@ class CityModel(mesa.Model):
         population.refresh_ages(day)
         if day > 0:
             penalty = params.justice.reintegration.record_job_penalty
-            update_labour_and_school(population, params.population, self.rng,
-                                     np.where(population.prison_spells > 0, 1.0 - penalty, 1.0))
+            record = population.prison_spells > 0
+            finding = np.where(record, np.float32(1.0 - penalty), np.float32(1.0)) if record.any() else 1.0
+            update_labour_and_school(population, params.population, self.rng, finding)
         if day > 0 and day % DAYS_PER_YEAR < DAYS_PER_MONTH:
             deaths_before = population.deaths
             newborn = annual_demography(population, params.population, day, self.rng)
@@ -284,9 +285,11 @@ class CityModel(mesa.Model):
     def refresh_fear(self, day: int) -> None:
         """Monthly fear of crime from own and neighbours' victimisation, disorder and media."""
         population, params = self.population, self.params
-        relief = self.params.justice.victims.assistance_fear_relief
-        recent = ((day - population.last_victimised) < DAYS_PER_YEAR) * np.where(
-            population.assisted_until > day, 1.0 - relief, 1.0)
+        recent = (day - population.last_victimised) < DAYS_PER_YEAR
+        assisted = population.assisted_until > day
+        if assisted.any():  # assisted victims keep only part of the fear of their victimisation
+            recent = recent.astype(np.float32)
+            recent[assisted] *= 1.0 - self.params.justice.victims.assistance_fear_relief
         rate = self.neighbourhood_victimisations / np.maximum(self.neighbourhood_residents, 1)
         per_100k = 100_000 / population.size
         population.fear[:] = perception.fear_of_crime(
@@ -447,7 +450,6 @@ class CityModel(mesa.Model):
             return
         population, params, rng, log = self.population, self.params.justice, self.rng, self.indicators
         population.status[ids] = Status.FREE
-        population.status_until[ids] = day
         change, completed = justice.prison_effect(released, params, rng)
         population.propensity[ids] = np.minimum(
             population.propensity[ids] * np.exp(change), justice.MAX_PROPENSITY).astype(np.float32)
@@ -835,7 +837,6 @@ class CityModel(mesa.Model):
         for facility, chosen in (("adult", detained[~juvenile]), ("juvenile", detained[juvenile])):
             self.prisons[facility].admit(chosen, day, np.full(len(chosen), until), sentenced=False)
         population.status[detained] = Status.PRETRIAL
-        population.status_until[detained] = until
         log.add("detained", len(detained))
 
     def commit_domestic_violence(self, day: int) -> None:

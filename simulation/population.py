@@ -54,7 +54,6 @@ class Population:
     propensity: np.ndarray  # float32, lognormal with mean 1 (x female ratio)
     exposure: np.ndarray  # float32, lognormal with mean 1: exposure to street crime
     status: np.ndarray  # int8 Status
-    status_until: np.ndarray  # int32 model day the current status ends
     perceived_risk: np.ndarray  # float32 perceived probability of arrest
     trust: np.ndarray  # float32 personal trust in the police 0-1 (contacts move it)
     trust_base: np.ndarray  # float32 the resident's own long-run trust, to which trust returns
@@ -95,7 +94,7 @@ class Population:
 
 RESIDENT_COLUMNS = (
     "birth_day", "age", "male", "household", "home_cell", "neighbourhood", "ses", "employed",
-    "in_school", "dropped_out", "propensity", "exposure", "status", "status_until",
+    "in_school", "dropped_out", "propensity", "exposure", "status",
     "perceived_risk", "trust", "trust_base", "fear", "last_victimised", "victimisations",
     "victimisations_year", "offences", "arrests", "convictions", "prison_spells",
     "supervised_until", "assisted_until", "peers",
@@ -215,7 +214,6 @@ def build_population(
         propensity=propensity,
         exposure=exposure,
         status=np.zeros(n, dtype=np.int8),
-        status_until=np.zeros(n, dtype=np.int32),
         perceived_risk=np.full(n, initial_perceived_risk, dtype=np.float32),
         trust=trust,
         trust_base=trust.copy(),
@@ -357,7 +355,6 @@ def rebirth(
     population.propensity[newborn] = propensity
     population.exposure[newborn] = _lognormal_mean_one(params.exposure_sigma, m, rng)
     population.status[newborn] = Status.FREE
-    population.status_until[newborn] = 0
     population.trust[newborn] = np.clip(
         params.trust_mean + params.trust_ses_gradient * (population.ses[newborn] - 0.5)
         + rng.normal(0, params.trust_sd, m), 0, 1)
