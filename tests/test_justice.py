@@ -257,3 +257,22 @@ def test_victim_assistance_averts_repeat_victimisation_and_relieves_fear():
     assert assisted.sum() > 100 and alone.sum() > 100
     assert population.fear[alone].mean() - population.fear[assisted].mean() > 0.1
     assert population.trust[assisted].mean() > population.trust[alone].mean() + 0.03
+
+
+def test_witness_protection_and_evidence_at_the_scene_raise_convictions():
+    model = CityModel(small_params(), rng=5, days=10)
+    count = 20_000
+
+    def conviction_rate(on_scene: bool, protected: bool) -> float:
+        cases = {"defendant": np.arange(count) % model.population.size,
+                 "crime": np.full(count, ROBBERY), "victim": np.full(count, -1),
+                 "arrest_day": np.zeros(count, dtype=np.int64), "ready_day": np.zeros(count, dtype=np.int64),
+                 "on_scene": np.full(count, on_scene), "protected": np.full(count, protected)}
+        return model.court.decide(cases).convicted.mean()
+
+    court = model.params.justice.court
+    base = court.conviction.robbery
+    assert conviction_rate(False, False) == pytest.approx(base, abs=0.015)
+    assert conviction_rate(True, False) == pytest.approx(base * court.evidence_on_scene, abs=0.015)
+    assert conviction_rate(False, True) == pytest.approx(
+        min(1.0, base * (1 + court.witness_protection_effect)), abs=0.015)
