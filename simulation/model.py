@@ -101,6 +101,10 @@ class CityModel(mesa.Model):
         self.neighbourhood_victimisations = np.zeros(self.city.neighbourhoods)  # recent, decaying
         self.recent_homicides = 0.0  # decaying over a month
         self.recent_violence = 0.0  # robberies and assaults, decaying over a month
+        # Police seen in each neighbourhood: visits per block a day, averaged over a month.
+        self.police_presence = np.zeros(self.city.neighbourhoods)
+        self.blocks_per_neighbourhood = np.bincount(self.city.neighbourhood,
+                                                    minlength=self.city.neighbourhoods)
         self.calls_recent = 0.0  # reported crimes a day, smoothed: the reactive units' load
         # Investigations: arrests due on a later day.
         self.pending_due = np.empty(0, dtype=np.int64)
@@ -499,6 +503,8 @@ class CityModel(mesa.Model):
         risk = population.perceived_risk[candidates]
         supervised = population.supervised_until[candidates] > day
         risk = np.where(supervised, np.maximum(risk, params.justice.sentencing.supervision_risk), risk)
+        seen = self.police_presence[self.city.neighbourhood[population.home_cell[candidates]]]
+        risk = offending.with_visible_police(risk, seen, params.police.visibility_deterrence)
         go = rng.random(len(candidates)) < offending.go_ahead_probability(
             risk, params.offending.deterrence_exponent)
         attempting = candidates[free & go]
@@ -703,8 +709,9 @@ class CityModel(mesa.Model):
     ) -> None:
         """Recorded crimes without an arrest go to the detectives.
 
-        A case is investigated with probability min(1, detective capacity / caseload a day)
-        and then cleared with the crime type's clearance probability times the cooperation of
+        A case is investigated with probability 1 - exp(-detective capacity / caseload a day)
+        (effort per case with diminishing returns: detectives always help, each extra one
+        less) and then cleared with the crime type's clearance probability times the cooperation of
         victims and witnesses (their trust); the arrest follows after an exponential delay of
         mean investigation_days.
         """
@@ -712,7 +719,7 @@ class CityModel(mesa.Model):
         cases = np.flatnonzero(open_cases)
         if len(cases) == 0:
             return
-        capacity = min(1.0, self.detective_capacity / max(self.caseload_per_day, 1e-9))
+        capacity = -np.expm1(-self.detective_capacity / max(self.caseload_per_day, 1e-9))
         investigated = cases[rng.random(len(cases)) < capacity]
         cooperation = perception.cooperation_factor(
             trust[investigated], self.params.reporting.trust_reference, police.witness_cooperation)
@@ -889,6 +896,9 @@ class CityModel(mesa.Model):
         self.recent_violence = self.recent_violence * month + self.violence_today
         self.calls_recent += (self.calls_today - self.calls_recent) / 7.0
         self.caseload_per_day += (self.cases_today - self.caseload_per_day) / DAYS_PER_MONTH
+        visits = np.bincount(self.city.neighbourhood, weights=self.police_visits,
+                             minlength=self.city.neighbourhoods) / self.blocks_per_neighbourhood
+        self.police_presence += (visits - self.police_presence) / DAYS_PER_MONTH
 
     def collect(self, day: int) -> None:
         """Close the day's indicators (and the year's, on its last day)."""

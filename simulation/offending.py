@@ -100,6 +100,17 @@ def draw_weighted(cumulative: np.ndarray, count: int, rng: np.random.Generator) 
     return np.minimum(np.searchsorted(cumulative, draws, side="right"), len(cumulative) - 1)
 
 
+def with_visible_police(perceived_risk: np.ndarray, presence: np.ndarray, effect: float) -> np.ndarray:
+    """Perceived risk with the police an offender sees around home: 1 - (1 - r)(1 - s v).
+
+    ``presence`` is the police visits a block gets a day in his neighbourhood over the last
+    month, ``effect`` the risk each unit of it adds (the sentinel effect of visible police,
+    Nagin, Solow & Lum 2015).
+    """
+    seen = np.minimum(1.0, effect * presence)
+    return 1.0 - (1.0 - perceived_risk) * (1.0 - seen)
+
+
 def go_ahead_probability(perceived_risk: np.ndarray, exponent: float) -> np.ndarray:
     """Deterrence: an offender goes ahead with probability (1 - r)^d."""
     return np.power(1.0 - perceived_risk, exponent)

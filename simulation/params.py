@@ -308,9 +308,10 @@ class OffendingParams(_Section):
     """Motivation, deterrence, target choice and crime types."""
 
     attempt_rate: float = param(
-        2.0, unit="attempts per resident-year at motivation 1", ge=0, le=50,
-        source="assumption, tuned so true crime is ~0.12 per resident-year (about 4x the "
-               "recorded 0.028 of crime4, Cornwell & Trumbull 1994, at ~25% reporting)",
+        7.2, unit="attempts per resident-year at motivation 1", ge=0, le=50,
+        source="assumption, tuned so true crime is ~0.13 per resident-year (about 4x the "
+               "recorded 0.028 of crime4, Cornwell & Trumbull 1994, at ~25% reporting); most "
+               "attempts are deterred (deterrence_exponent)",
         description="Scale of the offending hazard")
     age_onset: float = param(10.0, unit="years", ge=0, le=30,
                              source="assumption, shape of Farrington (1986)",
@@ -329,18 +330,21 @@ class OffendingParams(_Section):
     strain_dropout: float = param(0.5, unit="ratio", ge=0, le=10, source="assumption",
                                   description="Extra motivation of school drop-outs")
     deterrence_exponent: float = param(
-        1.0, unit="exponent", ge=0, le=10,
-        source="assumption: gives a crime-arrest elasticity near -0.36 at p=0.28 (crime4 "
-               "within-county estimate, REFERENCE.md)",
+        10.0, unit="exponent", ge=0, le=30,
+        source="assumption: offenders' perceived risk is per offence (~5%), not per recorded "
+               "crime; with it, ~19% more arrests per recorded crime lower true crime by ~4% "
+               "(elasticity ~-0.2; crime4 within-county estimate -0.36, REFERENCE.md)",
         description="An offender goes ahead with probability (1 - perceived risk)^exponent")
-    initial_perceived_risk: float = param(0.2, unit="probability", ge=0, le=1,
+    initial_perceived_risk: float = param(0.1, unit="probability", ge=0, le=1,
                                           source="assumption",
                                           description="Perceived risk of arrest before any experience")
-    learning_own: float = param(0.3, unit="weight", ge=0, le=1,
-                                source="assumption (certainty learnt from experience, Nagin 2013)",
-                                description="Weight of an offender's own outcome (arrest or not) "
-                                            "in his perceived risk")
-    learning_peer: float = param(0.1, unit="weight", ge=0, le=1, source="assumption",
+    learning_own: float = param(
+        0.06, unit="weight", ge=0, le=1,
+        source="Anwar & Loughran (2011): an arrest raises an offender's perceived chance of "
+               "arrest by ~6 percentage points",
+        description="Weight of an offender's own outcome (arrest or not) in his perceived risk")
+    learning_peer: float = param(0.1, unit="weight", ge=0, le=1,
+                                 source="assumption (word of mouth: peers see many outcomes)",
                                  description="Weight of a peer's outcome in a resident's perceived risk")
     journey_mean: float = param(
         6.0, unit="blocks", gt=0, le=200,
@@ -394,10 +398,10 @@ StrategyMix = create_model(
 
 ClearanceProbability = _per_crime_type(
     "ClearanceProbability",
-    {"property": 0.12, "robbery": 0.2, "assault": 0.35, "homicide": 0.45, "domestic": 0.4},
+    {"property": 0.16, "robbery": 0.26, "assault": 0.45, "homicide": 0.6, "domestic": 0.5},
     unit="probability", source="assumption (UNODC 2013: 24 convictions per 100 homicides in the "
-                               "Americas); overall arrest/recorded ~0.28 as crime4",
-    description="Chance that investigation of a recorded crime leads to an arrest")
+                               "Americas); overall arrest/recorded ~0.22, near crime4's 0.28",
+    description="Chance that a fully investigated recorded crime leads to an arrest")
 
 
 class PoliceParams(_Section):
@@ -440,6 +444,12 @@ class PoliceParams(_Section):
                                 source="assumption, tuned to S8 (Braga et al. 2019)",
                                 description="Chance that one police visit of the default dwell "
                                             "blocks an attempt at the block that day")
+    visibility_deterrence: float = param(
+        1.5, unit="probability per visit per block-day", ge=0, le=100,
+        source="assumption, tuned so each extra officer averts ~0.07 homicides a year (S13 in "
+               "REFERENCE.md: 0.06-0.1); Nagin, Solow & Lum (2015): police deter as sentinels",
+        description="Perceived risk of arrest added by each daily police visit per block in an "
+                    "offender's home neighbourhood (averaged over a month)")
     arrest_on_scene: float = param(0.3, unit="probability", ge=0, le=1, source="assumption",
                                    description="Chance of an arrest when an offence happens at a block "
                                                "police visit that day")
@@ -681,7 +691,7 @@ class PrisonParams(_Section):
     """Prisons: capacity, conditions, separation, rehabilitation and ties formed inside."""
 
     capacity_per_100k: float = param(
-        200.0, unit="places per 100,000", ge=0, le=5000,
+        170.0, unit="places per 100,000", ge=0, le=5000,
         source="assumption (occupancy above 100% in most countries of the Americas, World "
                "Prison Brief, secondary)",
         description="Places in adult prisons (pre-trial detainees use them too)")
@@ -727,9 +737,9 @@ class ReintegrationParams(_Section):
     """The weeks after release, and support to get through them."""
 
     release_strain: float = param(
-        2.5, unit="ratio", ge=0, le=50,
+        4.5, unit="ratio", ge=0, le=50,
         source="assumption, tuned so first-year re-arrest of released prisoners without support "
-               "is ~30% (Rossi et al. 1980 control group 30.6%; BJS 2014: 44%)",
+               "is ~35% (Rossi et al. 1980 control group 30.6%; BJS 2014: 44%)",
         description="Extra offending motivation right after release (no job, money or housing)")
     release_strain_days: float = param(
         150.0, unit="days", gt=0, le=3650, source="assumption (re-arrest concentrates in the first "

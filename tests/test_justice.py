@@ -7,13 +7,16 @@ would miss.
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import pytest
 from conftest import small_params
 
 from simulation import Parameters, run, with_overrides
 from simulation.indicators import COLUMN
-from simulation.justice import Places, Prison, pretrial_detention
+from simulation.justice import Outcome, Places, Prison, Released, pretrial_detention
 from simulation.model import CityModel
 from simulation.params import CRIME_TYPES
 from simulation.population import Status
@@ -156,6 +159,55 @@ def test_a_court_without_prosecutors_tries_nothing_and_detainees_leave_at_the_pr
     assert (model.steps - 1 - held["entry"] <= 60).all()
 
 
+def test_released_prisoners_bring_fellow_prisoners_into_their_circle_more_after_crowding():
+    model = CityModel(small_params(**{"justice.prison.prison_ties": 0.3}), rng=3, days=10)
+    population, prison = model.population, model.prisons["adult"]
+    inmates = np.arange(200, 400)
+    prison.admit(inmates, 0, np.full(len(inmates), 1000), sentenced=True)
+    width = population.peers.shape[1]
+
+    def ties_inside(crowding: float, days_held: int, released_id: int) -> int:
+        ids = np.array([released_id])
+        released = Released(ids, np.array([days_held]), np.array([True]), np.array([crowding]),
+                            np.array([0.0]), np.array([False]), "adult")
+        model.form_prison_ties(released)
+        return int(np.isin(population.peers[released_id], inmates).sum())
+
+    # A year inside: 30% of the circle (rounded) becomes fellow prisoners; twice as many when
+    # the prison ran at twice its capacity; half as many after half a year.
+    assert ties_inside(0.0, 365, 10) >= round(0.3 * width)
+    assert ties_inside(1.0, 365, 11) >= round(0.6 * width)
+    assert ties_inside(0.0, 182, 12) >= round(0.15 * width) - 1
+    before = population.peers[13].copy()
+    model.params = with_overrides(model.params, {"justice.prison.prison_ties": 0.0})
+    ties_inside(1.0, 365, 13)
+    assert (population.peers[13] == before).all()
+
+
+def test_restorative_conciliation_lowers_the_offender_s_propensity_and_repairs_the_victim():
+    model = CityModel(small_params(), rng=3, days=10)
+    population, params = model.population, model.params.justice
+    offenders, victims = np.array([5, 6, 7]), np.array([50, 51, -1])
+    propensity, trust = population.propensity.copy(), population.trust.copy()
+    none = np.zeros(3, dtype=bool)
+    outcome = Outcome(defendant=offenders, crime=np.full(3, PROPERTY), victim=victims,
+                      convicted=np.ones(3, dtype=bool), juvenile=none,
+                      prison_days=np.zeros(3, dtype=np.int64), alternative=np.ones(3, dtype=bool),
+                      restorative=np.array([True, True, False]),
+                      supervised=np.array([False, False, True]))
+    model.carry_out(20, outcome, np.zeros(3, dtype=np.int64))
+    factor = np.exp(-params.sentencing.restorative_effect)
+    assert factor < 0.99
+    np.testing.assert_allclose(population.propensity[[5, 6]], propensity[[5, 6]] * factor, rtol=1e-6)
+    assert population.propensity[7] == propensity[7]  # supervised, not conciliated
+    gain = params.victims.reparation_trust_gain
+    np.testing.assert_allclose(population.trust[[50, 51]],
+                               np.minimum(1.0, trust[[50, 51]] + gain), rtol=1e-6)
+    assert (population.assisted_until[[50, 51]] == 20 + params.victims.assistance_days).all()
+    assert model.indicators.today[COLUMN["reparations"]] == 2
+    assert population.supervised_until[7] == 20 + params.sentencing.supervision_days
+
+
 # -- what the mechanisms add up to ----------------------------------------------------------
 
 
@@ -276,3 +328,72 @@ def test_witness_protection_and_evidence_at_the_scene_raise_convictions():
     assert conviction_rate(True, False) == pytest.approx(base * court.evidence_on_scene, abs=0.015)
     assert conviction_rate(False, True) == pytest.approx(
         min(1.0, base * (1 + court.witness_protection_effect)), abs=0.015)
+
+
+# -- certainty against severity (S7) and the mix at a fixed budget (S12) --------------------
+
+POLICY_YEARS = 5
+# S7: certainty. A third more officers (visible patrols: the chance of being caught goes up)
+# against twice the sentence lengths (severity 2): the extra officers cost no more than the extra
+# prison-years, counting what each saves elsewhere.
+CERTAINTY = {"police.officers_per_100k": 200.0}
+SEVERITY = {"justice.sentencing.severity": 2.0}
+# S12 (Berenji, Chou & D'Orsogna 2014): one justice budget (prisons, programmes in prison,
+# reintegration support, supervision) of about USD 30 per resident a year, spent three ways.
+ALL_PUNISHMENT = {"justice.sentencing.severity": 1.8, "justice.sentencing.alternatives": 0.0,
+                  "justice.prison.rehabilitation_places_per_100k": 0.0}
+MIX = {"justice.sentencing.severity": 1.0, "justice.sentencing.alternatives": 0.3,
+       "justice.prison.rehabilitation_places_per_100k": 100.0,
+       "justice.reintegration.places_per_100k": 120.0}
+ALL_LENIENCY = {"justice.sentencing.severity": 0.5, "justice.sentencing.alternatives": 1.0,
+                "justice.prison.rehabilitation_places_per_100k": 0.0,
+                "justice.reintegration.places_per_100k": 330.0}
+POLICIES = {"baseline": {}, "certainty": CERTAINTY, "severity": SEVERITY,
+            "punishment": ALL_PUNISHMENT, "mix": MIX, "leniency": ALL_LENIENCY}
+JUSTICE_SPENDING = ("spending_prisons", "spending_rehabilitation", "spending_reintegration",
+                    "spending_supervision")
+
+
+def _policy_run(job: tuple[str, int]) -> tuple[str, int, dict]:
+    name, seed = job
+    params = with_overrides(Parameters(), {"years": POLICY_YEARS, **POLICIES[name]})
+    return name, seed, run(params, seed=seed).summary
+
+
+@pytest.fixture(scope="module")
+def policies():
+    """Every policy on the default city with seeds 1 and 2 (common random numbers)."""
+    jobs = [(name, seed) for name in POLICIES for seed in (1, 2)]
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_policy_run, jobs))
+    summaries = {}
+    for name, _, summary in results:
+        summaries.setdefault(name, []).append(summary)
+    return {name: {key: float(np.mean([s[key] for s in runs])) for key in runs[0]
+                   if isinstance(runs[0][key], (int, float))}
+            for name, runs in summaries.items()}
+
+
+def test_certainty_of_arrest_deters_more_than_an_equal_cost_rise_in_severity(policies):
+    # S7 (Nagin 2013): certainty of apprehension deters, severity much less.
+    base, certain, severe = policies["baseline"], policies["certainty"], policies["severity"]
+    assert certain["spending_total"] <= severe["spending_total"]
+    assert certain["true_crime_rate"] < 0.88 * base["true_crime_rate"]
+    assert certain["true_crime_rate"] < 0.9 * severe["true_crime_rate"]
+    assert severe["true_crime_rate"] > 0.9 * base["true_crime_rate"]  # severity: a small effect
+    assert severe["prisoners_per_100k"] > 1.2 * base["prisoners_per_100k"]  # and its price
+
+
+def test_a_mix_of_punishment_and_rehabilitation_beats_both_extremes_at_a_fixed_budget(policies):
+    # S12 (Berenji, Chou & D'Orsogna 2014), setup in POLICIES above and in docs/ODD.md.
+    justice = {name: sum(policies[name][key] for key in JUSTICE_SPENDING)
+               for name in ("punishment", "mix", "leniency")}
+    budget = justice["punishment"]
+    assert all(abs(spent / budget - 1) < 0.05 for spent in justice.values())
+    crime = {name: policies[name]["true_crime_rate"] for name in justice}
+    assert crime["mix"] < 0.985 * crime["punishment"]
+    assert crime["mix"] < 0.985 * crime["leniency"]
+    # Punishment fills the prisons, leniency empties them; the mix cuts re-arrest.
+    assert (policies["punishment"]["prisoners_per_100k"] > policies["mix"]["prisoners_per_100k"]
+            > policies["leniency"]["prisoners_per_100k"])
+    assert policies["mix"]["rearrest_1y"] < policies["punishment"]["rearrest_1y"] - 0.05
