@@ -541,6 +541,8 @@ def differences_figure(table: pd.DataFrame, indicators: Sequence[Indicator],
         part = table[table["indicator"] == indicator.column].set_index("scenario")
         scale = 100 if indicator.format.endswith("%") else 1
         for position, scenario in enumerate(scenarios):
+            if scenario not in part.index:  # no pairs with a value for this indicator
+                continue
             row = part.loc[scenario]
             error = np.array([[row["mean_difference"] - row["ci_low"]],
                               [row["ci_high"] - row["mean_difference"]]]) * scale

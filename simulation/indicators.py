@@ -29,6 +29,12 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "arrests_investigation", "cases", "investigations", "calls", "response_minutes", "stops",
     "abuse_incidents", "bribes", "contacts", "corrupt_share", "police_visits",
     "victims", "births", "deaths",
+    # youth, gangs and retaliation
+    "gang_joined", "gang_violence", "gang_homicides", "disputes", "retaliations",
+    "retaliation_homicides", "retaliation_lag_days", "firearm_homicides", "gang_members",
+    # prevention programmes
+    "youth_offences", "youth_enrolled", "youth_completed", "youth_in_programmes", "renewed_blocks",
+    "disputes_defused", "dv_supported",
     # justice: flows of the day
     "charged", "detained", "witness_protected", "trials", "wait_days", "convictions",
     "juvenile_convictions", "alternatives", "prison_sentences", "supervision_orders",
@@ -40,7 +46,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the daily indicator table, in order."""
 STOCK_COLUMNS: tuple[str, ...] = (
-    "corrupt_share", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
+    "corrupt_share", "gang_members", "youth_in_programmes", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
     "adult_prison_places", "backlog", "supervised", "supported_now", "assisted_now",
 )
 """Daily columns that are levels (averaged over a month or year), not counts (summed)."""
@@ -280,6 +286,7 @@ class IndicatorLog:
             "victimisation_poorest_quartile": poorest,
             "victimisation_richest_quartile": richest,
             "victimisation_gap": poorest / richest if richest else np.nan,
+            **youth_indicators(totals, period, residents, per_100k_year),
             "births": totals["births"],
             "deaths": totals["deaths"],
         }
@@ -287,6 +294,29 @@ class IndicatorLog:
         self.crimes_by_block_year[:] = 0
         population.victimisations_year[:] = 0
         self.year_start_day = day + 1
+
+
+def youth_indicators(totals: dict[str, float], period: np.ndarray, residents: int,
+                     per_100k_year: float) -> dict[str, float]:
+    """Gangs, network-linked violence (involving a gang member as offender or victim),
+    retaliations and guns."""
+    violence = sum(totals[f"true_{c}"] for c in ("robbery", "assault", "homicide"))
+    homicides = totals["true_homicide"]
+    ratio = lambda a, b: a / b if b else np.nan  # noqa: E731
+    return {
+        "gang_members_per_100k": float(period[:, COLUMN["gang_members"]].mean()) * PER_100K / residents,
+        "gang_joined_per_100k": totals["gang_joined"] * per_100k_year,
+        "network_violence_share": ratio(totals["gang_violence"], violence),
+        "network_homicide_share": ratio(totals["gang_homicides"], homicides),
+        "retaliation_homicide_share": ratio(totals["retaliation_homicides"], homicides),
+        "retaliations_per_100k": totals["retaliations"] * per_100k_year,
+        "retaliation_lag_mean": ratio(totals["retaliation_lag_days"], totals["retaliations"]),
+        "firearm_homicide_share": ratio(totals["firearm_homicides"], homicides),
+        "youth_offences_per_100k": totals["youth_offences"] * per_100k_year,
+        "youth_in_programmes_per_100k": float(period[:, COLUMN["youth_in_programmes"]].mean()) * PER_100K / residents,
+        "disputes_defused_per_100k": totals["disputes_defused"] * per_100k_year,
+        "renewed_blocks": totals["renewed_blocks"],
+    }
 
 
 def justice_indicators(
@@ -326,7 +356,8 @@ def justice_indicators(
 
 SPENDING_LEVERS: tuple[str, ...] = (
     "police", "investigation", "prosecution", "prisons", "rehabilitation", "reintegration",
-    "supervision", "victims",
+    "supervision", "victims", "youth_programmes", "situational", "interruption", "councils",
+    "domestic_violence",
 )
 """Spending lines of the annual table (``spending_<lever>``, US dollars a year)."""
 
@@ -337,6 +368,7 @@ def spending(model: CityModel, period: np.ndarray, totals: dict[str, float]) -> 
     supervision and witness protection as they occur."""
     params = model.params
     costs, police, justice = params.costs, params.police, params.justice
+    programmes = params.prevention.programmes
     residents = params.population.residents
     per_resident = residents / 100_000
     year = 365 / len(period)
@@ -356,6 +388,11 @@ def spending(model: CityModel, period: np.ndarray, totals: dict[str, float]) -> 
         "reintegration": justice.reintegration.places_per_100k * per_resident * costs.reintegration_place_year,
         "supervision": level("supervised") * costs.supervision_year,
         "victims": justice.victims.assistance_places_per_100k * per_resident * costs.victim_place_year,
+        "youth_programmes": programmes.youth_places_per_100k * per_resident * costs.youth_place_year,
+        "situational": programmes.renewal_blocks_per_year * costs.renewal_block,
+        "interruption": programmes.interrupters_per_100k * per_resident * costs.interrupter_year,
+        "councils": programmes.councils * costs.council_year,
+        "domestic_violence": programmes.dv_places_per_100k * per_resident * costs.dv_place_year,
     }
     row = {f"spending_{lever}": float(lines[lever]) for lever in SPENDING_LEVERS}
     row["spending_total"] = float(sum(lines.values()))
@@ -421,6 +458,12 @@ def age_profile(log: IndicatorLog) -> pd.DataFrame:
                          "offences": log.offences_by_age, "offence_rate": rate})
 
 
+YOUTH_SUMMARY: tuple[str, ...] = (
+    "gang_members_per_100k", "gang_joined_per_100k", "network_violence_share",
+    "network_homicide_share", "retaliation_homicide_share", "retaliations_per_100k",
+    "retaliation_lag_mean", "firearm_homicide_share", "youth_offences_per_100k",
+    "youth_in_programmes_per_100k", "disputes_defused_per_100k",
+)
 JUSTICE_SUMMARY: tuple[str, ...] = (
     "charged_per_100k", "backlog_per_100k", "wait_days", "conviction_rate", "prisoners_per_100k",
     "pretrial_per_100k", "unsentenced_share", "juveniles_held_per_100k", "prison_occupancy",
@@ -454,6 +497,7 @@ def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[
         "arrest_rate": mean("arrest_rate"),
         "arrests_per_recorded_crime": mean("arrests_per_recorded_crime"),
         **{key: mean(key) for key in JUSTICE_SUMMARY},
+        **{key: mean(key) for key in YOUTH_SUMMARY},
         "share_crime_top5_blocks": mean("share_crime_top5_blocks"),
         "share_blocks_half_crime": mean("share_blocks_half_crime"),
         "share_crime_top5_blocks_whole_run": top5,

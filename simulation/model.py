@@ -30,7 +30,7 @@ import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
-from simulation import justice, offending, perception
+from simulation import justice, offending, perception, prevention, youth
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
@@ -89,6 +89,9 @@ class CityModel(mesa.Model):
         self._create_layers()
         self.population: Population = build_population(
             params.population, self.city, params.offending.initial_perceived_risk, self.rng)
+        self.population.gang[:] = youth.seed_gangs(self.population, self.city.neighbourhood_ses,
+                                                   params.youth, self.rng)
+        self.retaliations = youth.Retaliations()
         self.sector_blocks = [np.flatnonzero(self.city.neighbourhood == n)
                               for n in range(self.city.neighbourhoods)]
         self.neighbourhood_residents = np.diff(self.population.neighbourhood_start)
@@ -122,6 +125,7 @@ class CityModel(mesa.Model):
         self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
         self._create_justice()
+        self._create_prevention()
         self.releases = ReleaseCohorts(self.population.size)
         self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
                                        neighbourhoods=self.city.neighbourhoods)
@@ -206,6 +210,18 @@ class CityModel(mesa.Model):
     # The day
     # ----------------------------------------------------------------------------------------
 
+    def _create_prevention(self) -> None:
+        """The municipality and its programmes (budgeted capacity from the parameters)."""
+        params = self.params.prevention.programmes
+        per = self.population.size / 100_000
+        self.municipality = prevention.Municipality(self, self.params.prevention.municipality)
+        self.youth_programme = prevention.YouthProgramme(self, params.youth_places_per_100k * per)
+        self.renewal = prevention.Renewal(self, params.renewal_blocks_per_year)
+        self.interrupters = prevention.Interrupters(self, params.interrupters_per_100k * per)
+        self.councils = prevention.Councils(self, params.councils)
+        self.dv_services = prevention.DomesticViolenceServices(self, params.dv_places_per_100k * per)
+        self.renewal.renew(0, self.base_attractiveness)  # before any crime: the likeliest targets
+
     @property
     def police_units(self) -> mesa.agent.AgentSet:
         """The patrol units (an empty set in a city without police)."""
@@ -229,6 +245,7 @@ class CityModel(mesa.Model):
         self.police_visits[:] = 0.0
         self.police_units.shuffle_do("patrol")
         self.commit_offences(day)
+        self.avenge(day)
         self.commit_domestic_violence(day)
         self.update_opportunity()
         self.update_perception()
@@ -269,10 +286,26 @@ class CityModel(mesa.Model):
             months = self.params.perception.trust_recovery_months
             population.trust += (population.trust_base - population.trust) * (1 - np.exp(-1 / months))
             self.corrupt_share = perception.update_corruption(self.corrupt_share, params.police)
+        if day > 0 and day % DAYS_PER_YEAR < DAYS_PER_MONTH:
+            self.indicators.add("renewed_blocks", len(self.renewal.renew(day, self.recorded_recent)))
+        self.indicators.add("youth_completed", self.youth_programme.complete(day))
+        if day > 0:
+            joined, _ = youth.recruit_and_leave(population, population.gang, params.youth, self.rng)
+            self.indicators.add("gang_joined", joined)
+            youth.rewire_friendships(population, population.gang, params.youth, self.rng)
         self.refresh_fear(day)
+        self.refresh_hazards()
+        risk = np.diff(self.motivation_cumsum, prepend=0.0)
+        self.indicators.add("youth_enrolled", self.youth_programme.enrol(day, risk))
+        if self.dv_services.capacity:
+            household_risk = np.bincount(population.household, weights=np.diff(self.domestic_cumsum, prepend=0.0),
+                                         minlength=len(population.household_size))
+            self.indicators.add("dv_supported", self.dv_services.outreach(day, household_risk))
         self.refresh_hazards()
         free = population.status == Status.FREE
         self.informal_guardianship[:] = self.informal_guardians(self.working_age_unemployed(), free)
+        self.informal_guardianship[self.councils.blocks] = np.minimum(
+            1.0, self.informal_guardianship[self.councils.blocks] * self.councils.guardianship_factor())
         young_men = free & population.male & (population.age >= 15) & (population.age < 35)
         self.young_men_by_sector = [np.flatnonzero(young_men[start:stop]) + start for start, stop in
                                     zip(population.neighbourhood_start[:-1],
@@ -317,10 +350,16 @@ class CityModel(mesa.Model):
         legitimacy = perception.legitimacy_factor(
             self.trust_of(np.arange(population.size)), params.reporting.trust_reference,
             params.perception.legitimacy_effect)
-        self.motivation_cumsum = np.cumsum(offending.motivation(
+        facilitation = 1.0 + params.youth.facilitation * (population.gang != youth.NO_GANG)
+        weights = offending.motivation(
             population.propensity, population.age, self.working_age_unemployed(),
-            population.dropped_out, params.offending) * legitimacy)
-        self.domestic_cumsum = np.cumsum(self.domestic_weights())
+            population.dropped_out, params.offending) * legitimacy * facilitation
+        weights[self.youth_programme.ids] *= self.youth_programme.motivation_factor()
+        self.motivation_cumsum = np.cumsum(weights)
+        domestic = self.domestic_weights()
+        supported = self.dv_services.supported(self.steps - 1, population.household)
+        domestic[supported] *= self.dv_services.hazard_factor()
+        self.domestic_cumsum = np.cumsum(domestic)
         self.exposure_cumsum = np.cumsum(population.exposure)
 
     def informal_guardians(self, unemployed: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -377,6 +416,8 @@ class CityModel(mesa.Model):
         self.releases.forget(ids)
         self.court.forget(ids)
         self.release_strain.forget(ids)
+        self.retaliations.forget(ids)
+        self.youth_programme.forget(ids)
         for prison in self.prisons.values():
             prison.release(self.steps - 1, ids)  # died inside: the place is free, no release
         if len(self.pending_offender):
@@ -519,8 +560,9 @@ class CityModel(mesa.Model):
         happens = ~blocked & (rng.random(len(targets)) < 1.0 - np.exp(-self.attractiveness[targets]))
         log.add("blocked", int(blocked.sum()))
         offenders, targets = attempting[happens], targets[happens]
+        is_armed = youth.armed(population.gang[offenders] != youth.NO_GANG, params.firearms, rng)
         crime = offending.draw_crime_types(self.city.land_use[targets], self.crime_types,
-                                           params.offending.lethality, rng)
+                                           youth.lethality(is_armed, params.firearms), rng)
         victims = self.choose_victims(targets, crime)
         # An offender does not rob himself, and a resident in custody is not on the street.
         invalid = (victims == offenders) | (
@@ -529,10 +571,56 @@ class CityModel(mesa.Model):
             victims[invalid] = self.choose_victims(targets[invalid], crime[invalid])
         kept = self.spare_assisted(day, victims)
         offenders, targets, crime, victims = offenders[kept], targets[kept], crime[kept], victims[kept]
+        log.add("firearm_homicides", int(((crime == HOMICIDE) & is_armed[kept]).sum()))
         witnessed = self.police_visits[targets] > 0
+        self.start_disputes(day, offenders, victims, crime)
         self.process_crimes(day, offenders, victims, targets, crime, witnessed)
         crimes_here = np.bincount(targets, minlength=self.city.cells)
         self._street_crimes_today = crimes_here
+
+    def start_disputes(self, day: int, offenders: np.ndarray, victims: np.ndarray,
+                       crime: np.ndarray) -> None:
+        """Violence on the network: count what involves a gang, and schedule retaliations."""
+        population, log = self.population, self.indicators
+        violent = ((crime == ROBBERY) | (crime == ASSAULT) | (crime == HOMICIDE)) & (victims != BUSINESS)
+        if not violent.any():
+            return
+        offenders, victims, crime = offenders[violent], victims[violent], crime[violent]
+        gang = population.gang
+        linked = (gang[offenders] != youth.NO_GANG) | (gang[victims] != youth.NO_GANG)
+        log.add("gang_violence", int(linked.sum()))
+        log.add("gang_homicides", int((linked & (crime == HOMICIDE)).sum()))
+        avenger, target, linked = youth.disputes(population, gang, offenders, victims,
+                                                 crime == HOMICIDE, self.params.youth, self.rng)
+        log.add("disputes", len(avenger))
+        if self.interrupters.capacity and len(avenger):
+            defused = self.interrupters.mediate(day, linked)
+            log.add("disputes_defused", int(defused.sum()))
+            avenger, target = avenger[~defused], target[~defused]
+        self.retaliations.add(day, avenger, target, youth.lag_days(len(avenger), self.params.youth, self.rng))
+
+    def avenge(self, day: int) -> None:
+        """Retaliations that are due: the avenger attacks his target near the target's home."""
+        avenger, target, lag = self.retaliations.take_due(day)
+        if len(avenger) == 0:
+            return
+        population, params, rng, log = self.population, self.params, self.rng, self.indicators
+        free = (population.status[avenger] == Status.FREE) & (population.status[target] == Status.FREE)
+        avenger, target, lag = avenger[free], target[free], lag[free]
+        if len(avenger) == 0:
+            return
+        blocks = population.home_cell[target].astype(np.int64)
+        is_armed = youth.armed(population.gang[avenger] != youth.NO_GANG, params.firearms, rng)
+        lethal = rng.random(len(avenger)) < youth.lethality(is_armed, params.firearms)
+        crime = np.where(lethal, HOMICIDE, ASSAULT)
+        log.add("retaliations", len(avenger))
+        log.add("retaliation_homicides", int(lethal.sum()))
+        log.add("firearm_homicides", int((lethal & is_armed).sum()))
+        log.add("retaliation_lag_days", float(lag.sum()))
+        self.retaliations.carried_out_lags.append(lag)
+        self.start_disputes(day, avenger, target, crime)
+        self.process_crimes(day, avenger, target, blocks, crime, self.police_visits[blocks] > 0)
+        self._street_crimes_today = self._street_crimes_today + np.bincount(blocks, minlength=self.city.cells)
 
     def strained_candidates(self, day: int, scale: float) -> np.ndarray:
         """Extra offending draws of the recently released: motivation x fading release strain."""
@@ -601,8 +689,15 @@ class CityModel(mesa.Model):
         reference = params.reporting.trust_reference
         trust = np.full(count, reference)
         trust[is_resident] = self.trust_of(resident_victims)
-        reported = rng.random(count) < perception.report_probability(
-            self.report_base[crime], trust, reference, params.reporting.trust_effect)
+        chance = perception.report_probability(self.report_base[crime], trust, reference,
+                                               params.reporting.trust_effect)
+        domestic = np.flatnonzero((crime == DOMESTIC) & is_resident)
+        if len(domestic) and self.dv_services.capacity:
+            households = population.household[victims[domestic]]
+            helped = domestic[self.dv_services.supported(day, households)]
+            boost = params.prevention.programmes.dv_reporting * self.municipality.delivery
+            chance[helped] += (1.0 - chance[helped]) * boost
+        reported = rng.random(count) < chance
         # A homicide leaves a body: it is always known and recorded.
         recorded = witnessed | (crime == HOMICIDE) | (
             reported & (rng.random(count) < params.reporting.recording_probability))
@@ -630,10 +725,15 @@ class CityModel(mesa.Model):
         self.cases_today += int((recorded & ~caught).sum())
         log.add("cases", int((recorded & ~caught).sum()))
         self.assist_victims(day, victims[reported & is_resident & (crime != HOMICIDE)])
+        if self.dv_services.capacity:
+            told = victims[reported & is_resident & (crime == DOMESTIC)]
+            log.add("dv_supported", self.dv_services.support(day, population.household[told]))
         self.homicides_today += int((crime == HOMICIDE).sum())
         self.violence_today += int(((crime == ROBBERY) | (crime == ASSAULT)).sum())
 
         np.add.at(population.offences, offenders, 1)
+        offender_age = population.age[offenders]
+        log.add("youth_offences", int(((offender_age >= 12) & (offender_age < 25)).sum()))
         if hasattr(self, "cohort_index"):
             in_cohort = self.cohort_index[offenders]
             np.add.at(self.cohort_offences, in_cohort[in_cohort >= 0], 1)
@@ -914,6 +1014,8 @@ class CityModel(mesa.Model):
         log.add("supported_now", self.reintegration.occupied(self.steps - 1))
         log.add("assisted_now", self.victim_services.occupied(self.steps - 1))
         log.add("corrupt_share", self.corrupt_share)
+        log.add("gang_members", int((self.population.gang != youth.NO_GANG).sum()))
+        log.add("youth_in_programmes", len(self.youth_programme.ids))
         log.add("police_visits", float(self.police_visits.sum()))
         log.person_days_by_age += self.residents_by_age_band
         log.neighbourhood_counts["police_visits"] += np.bincount(

@@ -308,7 +308,7 @@ class OffendingParams(_Section):
     """Motivation, deterrence, target choice and crime types."""
 
     attempt_rate: float = param(
-        7.2, unit="attempts per resident-year at motivation 1", ge=0, le=50,
+        6.6, unit="attempts per resident-year at motivation 1", ge=0, le=50,
         source="assumption, tuned so true crime is ~0.13 per resident-year (about 4x the "
                "recorded 0.028 of crime4, Cornwell & Trumbull 1994, at ~25% reporting); most "
                "attempts are deterred (deterrence_exponent)",
@@ -353,10 +353,6 @@ class OffendingParams(_Section):
     target_candidates: int = param(16, unit="blocks", ge=1, le=64, source="assumption",
                                    description="Blocks an offender weighs by attractiveness")
     mix: CrimeMix = Field(default_factory=CrimeMix, description="Crime types by land use")
-    lethality: float = param(
-        0.005, unit="share of violent offences", ge=0, le=1,
-        source="assumption, gives ~20 homicides per 100,000 (the Americas 17.2 in 2017, UNODC 2019)",
-        description="Share of robberies and assaults that end in a death (firearms raise it)")
     domestic_rate: float = param(
         0.06, unit="incidents per couple-year at propensity 1", ge=0, le=10,
         source="assumption",
@@ -844,6 +840,204 @@ class CostParams(_Section):
     witness_protection_case: float = param(3000.0, unit="USD per case", ge=0, le=1e7,
                                            source="assumption",
                                            description="Protecting the witnesses of one case")
+    youth_place_year: float = param(
+        2000.0, unit="USD per place-year", ge=0, le=1e7,
+        source="assumption (Becoming a Man: ~USD 1,100-2,000 per participant, Heller et al. 2017)",
+        description="One youth programme place")
+    renewal_block: float = param(15000.0, unit="USD per block", ge=0, le=1e8,
+                                 source="assumption (lighting and public-space works)",
+                                 description="Renewing one block (spent in the year it is done)")
+    interrupter_year: float = param(18000.0, unit="USD per worker-year", ge=0, le=1e7,
+                                    source="assumption", description="One violence interrupter")
+    council_year: float = param(20000.0, unit="USD per council-year", ge=0, le=1e7,
+                                source="assumption (a facilitator and small grants)",
+                                description="One community council")
+    dv_place_year: float = param(3000.0, unit="USD per place-year", ge=0, le=1e7,
+                                 source="assumption", description="One domestic-violence service place")
+
+
+# --------------------------------------------------------------------------------------------
+# Youth, gangs, retaliation and firearms
+# --------------------------------------------------------------------------------------------
+
+
+class FirearmsParams(_Section):
+    """Guns in violent encounters: the share of violence that kills."""
+
+    availability: float = param(
+        0.2, unit="share of violent offenders armed", ge=0, le=1,
+        source="assumption, with the lethalities below gives ~70% of homicides by firearm (the "
+               "Americas: about two in three, UNODC Global Study on Homicide 2019)",
+        description="Chance that a violent offender carries a firearm")
+    gang_ratio: float = param(2.5, unit="ratio", ge=1, le=20, source="assumption",
+                              description="Gang members are this many times as likely to be armed")
+    lethality_armed: float = param(
+        0.013, unit="share of violent offences", ge=0, le=1,
+        source="assumption, tuned with lethality_unarmed to ~20 homicides per 100,000 (the "
+               "Americas 17.2 in 2017, UNODC 2019)",
+        description="Share of armed robberies and assaults that end in a death")
+    lethality_unarmed: float = param(0.0015, unit="share of violent offences", ge=0, le=1,
+                                     source="assumption (a gun is ~5-10 times as lethal)",
+                                     description="Share of unarmed robberies and assaults that kill")
+
+
+class YouthParams(_Section):
+    """Young people's ties, gangs and retaliation on the network."""
+
+    gangs: int = param(6, unit="gangs", ge=0, le=64, source="assumption",
+                       description="Street gangs, each based in one of the poorest neighbourhoods")
+    initial_members: float = param(
+        0.3, unit="share of males aged 14-20", ge=0, le=1,
+        source="assumption (with recruitment, ~1% of residents in gangs, concentrated in the "
+               "poorest neighbourhoods; S11: violence concentrates in a network of <6% of residents)",
+        description="Share of young men of a gang's home neighbourhood who are members at start")
+    recruitment: float = param(
+        0.5, unit="per gang peer per month", ge=0, le=1, source="assumption",
+        description="Monthly chance that a young man joins, per peer in a gang, scaled by his "
+                    "risk (propensity, drop-out)")
+    recruit_ages: tuple[float, float] = param(
+        (12.0, 20.0), unit="years", source="assumption (joining peaks at 13-15, Thornberry et "
+                                           "al. 2003)",
+        description="Ages at which young men can be recruited")
+    exit_rate: float = param(
+        0.5, unit="per year", ge=0, le=12,
+        source="assumption (most members leave within a year or two, Thornberry et al. 2003)",
+        description="Yearly chance of leaving the gang")
+    exit_age: float = param(26.0, unit="years", ge=10, le=100,
+                            source="assumption (members age out in their twenties)",
+                            description="Age by which every member has left")
+    facilitation: float = param(
+        1.0, unit="ratio", ge=0, le=10,
+        source="assumption (offending rises sharply during membership, Thornberry et al. 1993)",
+        description="Motivation of a member is multiplied by 1 + facilitation")
+    rewiring: float = param(
+        0.03, unit="share per month", ge=0, le=1, source="assumption",
+        description="Share of residents who replace their last tie (friendship) each month")
+    rewiring_candidates: int = param(
+        4, unit="residents", ge=1, le=32, source="assumption",
+        description="Friends of friends and neighbours weighed for a new tie; the most similar "
+                    "(same gang, both offenders, age) is chosen (homophily)")
+    retaliation: float = param(
+        0.5, unit="probability", ge=0, le=1,
+        source="assumption, tuned to S11 (Green, Horel & Papachristos 2017: most gun violence "
+               "follows earlier violence in the network)",
+        description="Chance that violence against a gang member, or by one, is avenged")
+    retaliation_other: float = param(0.03, unit="probability", ge=0, le=1, source="assumption",
+                                     description="Chance that other violence is avenged")
+    lag_median_days: float = param(83.0, unit="days", gt=0, le=3650,
+                                   source="Green, Horel & Papachristos (2017): median lag 83 days",
+                                   description="Median time from an incident to its retaliation")
+    lag_mean_days: float = param(125.0, unit="days", gt=0, le=3650,
+                                 source="Green, Horel & Papachristos (2017): mean lag 125 days",
+                                 description="Mean time from an incident to its retaliation "
+                                             "(lognormal lag)")
+
+
+# --------------------------------------------------------------------------------------------
+# Prevention and participation: the municipality and its programmes
+# --------------------------------------------------------------------------------------------
+
+
+class MunicipalityParams(_Section):
+    """What the city government can deliver: capacity, coordination, data."""
+
+    technical_capacity: float = param(
+        0.5, unit="index 0-1", ge=0, le=1, source="policy lever (assumption: a mid-sized Latin "
+                                                   "American municipality)",
+        description="Staff and know-how: programme effects scale by 0.4 + 0.6 x capacity")
+    financial_capacity: float = param(
+        0.6, unit="index 0-1", ge=0, le=1, source="policy lever (assumption)",
+        description="Funds that arrive on time: a share 0.5 + 0.5 x capacity of the budgeted "
+                    "places is delivered")
+    coordination: float = param(
+        0.4, unit="index 0-1", ge=0, le=1,
+        source="policy lever (national-local coordination, MISPA papers); assumption",
+        description="Coordination between national and local government: effects scale by "
+                    "0.5 + 0.5 x coordination")
+    data_quality: float = param(
+        0.5, unit="index 0-1", ge=0, le=1, source="policy lever (crime observatories); assumption",
+        description="How well programmes see risk: targeting noise has log-sd 1.5 x (1 - quality)")
+    decentralisation: float = param(
+        0.0, unit="index 0-1", ge=0, le=1, source="policy lever; assumption",
+        description="Budget and authority moved to the municipality: financial capacity and "
+                    "data quality (local knowledge) rise by half the gap to 1 times this")
+
+
+class ProgrammeParams(_Section):
+    """Municipal prevention programmes: places, targeting and effects at full capacity."""
+
+    youth_places_per_100k: float = param(0.0, unit="places per 100,000", ge=0, le=10_000,
+                                         source="policy lever",
+                                         description="Youth programme places (mentoring, schooling, jobs)")
+    youth_ages: tuple[float, float] = param((12.0, 25.0), unit="years", source="assumption",
+                                            description="Ages eligible for the youth programme")
+    youth_days: int = param(365, unit="days", ge=1, le=3650, source="assumption",
+                            description="Length of a youth programme spell")
+    youth_effect: float = param(
+        0.4, unit="log motivation", ge=0, le=5,
+        source="Heller et al. (2017): Becoming a Man cut violent-crime arrests by 45-50% during "
+               "the programme",
+        description="Motivation of a participant falls by exp(-effect x delivery) while enrolled")
+    youth_lasting: float = param(
+        0.15, unit="log propensity", ge=0, le=5,
+        source="assumption (Lipsey 2009: effective programmes cut reoffending by 10-20%)",
+        description="Propensity falls by exp(-lasting x delivery) on completing the programme")
+    youth_school_return: float = param(0.3, unit="probability", ge=0, le=1, source="assumption",
+                                       description="Chance that an enrolled drop-out returns to school")
+    youth_job: float = param(0.3, unit="probability", ge=0, le=1, source="assumption",
+                             description="Chance that an enrolled unemployed adult finds a job")
+    renewal_blocks_per_year: float = param(
+        0.0, unit="blocks a year", ge=0, le=10_000, source="policy lever",
+        description="Blocks given lighting and public-space renewal each year (the hottest first)")
+    renewal_disorder_cut: float = param(
+        0.5, unit="share", ge=0, le=1,
+        source="assumption (broken-windows clean-ups; Braga, Welsh & Schnell 2015, secondary)",
+        description="Share of a renewed block's disorder removed (lighting goes to full)")
+    interrupters_per_100k: float = param(0.0, unit="workers per 100,000", ge=0, le=1000,
+                                         source="policy lever",
+                                         description="Violence interrupters (outreach workers)")
+    disputes_per_interrupter: float = param(
+        24.0, unit="disputes a year", gt=0, le=1000, source="assumption",
+        description="Disputes one interrupter can mediate in a year")
+    interruption_success: float = param(
+        0.5, unit="probability", ge=0, le=1,
+        source="assumption (Cure Violence evaluations: shootings down 16-28% in treated areas; "
+               "Butts et al. 2015)",
+        description="Chance that a mediated dispute is defused, at full capacity")
+    councils: int = param(0, unit="neighbourhoods", ge=0, le=1000, source="policy lever",
+                          description="Neighbourhoods with a community council (the poorest "
+                                      "first)")
+    council_guardianship: float = param(
+        0.3, unit="share", ge=0, le=5,
+        source="assumption (collective efficacy, Sampson, Raudenbush & Earls 1997)",
+        description="Informal guardianship in a council's neighbourhood rises by this share")
+    council_trust: float = param(0.08, unit="trust", ge=0, le=1, source="assumption",
+                                 description="Long-run trust of a council neighbourhood's "
+                                             "residents rises by this much")
+    dv_places_per_100k: float = param(0.0, unit="places per 100,000", ge=0, le=10_000,
+                                      source="policy lever",
+                                      description="Domestic-violence service places (shelter, "
+                                                  "counselling, protection orders)")
+    dv_days: int = param(180, unit="days", ge=1, le=3650, source="assumption",
+                         description="Length of support for a household")
+    dv_effect: float = param(
+        0.5, unit="share", ge=0, le=1,
+        source="assumption (protection orders and advocacy: repeat abuse roughly halves, "
+               "secondary)",
+        description="Share of the domestic-violence hazard of a supported household removed")
+    dv_reporting: float = param(
+        0.3, unit="share", ge=0, le=1, source="assumption",
+        description="A supported woman who is abused again reports with probability "
+                    "p + (1 - p) x this x delivery")
+
+
+class PreventionParams(_Section):
+    """The municipality and its programmes."""
+
+    municipality: MunicipalityParams = Field(default_factory=MunicipalityParams,
+                                             description="The city government")
+    programmes: ProgrammeParams = Field(default_factory=ProgrammeParams,
+                                        description="Prevention programmes")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1007,6 +1201,11 @@ class Parameters(_Section):
     justice: JusticeParams = Field(default_factory=JusticeParams,
                                    description="Courts, prisons, reintegration and victims")
     costs: CostParams = Field(default_factory=CostParams, description="Unit costs of the levers")
+    firearms: FirearmsParams = Field(default_factory=FirearmsParams, description="Firearms")
+    youth: YouthParams = Field(default_factory=YouthParams,
+                               description="Youth networks, gangs and retaliation")
+    prevention: PreventionParams = Field(default_factory=PreventionParams,
+                                         description="The municipality and its programmes")
 
     @property
     def days(self) -> int:

@@ -68,6 +68,7 @@ class Population:
     supervised_until: np.ndarray  # int32 model day probation or community service ends
     assisted_until: np.ndarray  # int32 model day victim assistance ends
     peers: np.ndarray  # int32 (residents x peers) ids of peers
+    gang: np.ndarray  # int8 street gang (-1: none)
     household_start: np.ndarray  # int32 per household: first resident id
     household_size: np.ndarray  # int16 per household
     block_first: np.ndarray  # int64 per block: residents of block c are block_first[c] : + block_count[c]
@@ -97,7 +98,7 @@ RESIDENT_COLUMNS = (
     "in_school", "dropped_out", "propensity", "exposure", "status",
     "perceived_risk", "trust", "trust_base", "fear", "last_victimised", "victimisations",
     "victimisations_year", "offences", "arrests", "convictions", "prison_spells",
-    "supervised_until", "assisted_until", "peers",
+    "supervised_until", "assisted_until", "peers", "gang",
 )
 
 
@@ -227,6 +228,7 @@ def build_population(
         prison_spells=np.zeros(n, dtype=np.int16),
         supervised_until=np.full(n, NEVER, dtype=np.int32),
         assisted_until=np.full(n, NEVER, dtype=np.int32),
+        gang=np.full(n, -1, dtype=np.int8),
         peers=draw_peers(params, age, neighbourhood_start, rng),
         household_start=household_start,
         household_size=sizes.astype(np.int16),
@@ -366,3 +368,4 @@ def rebirth(
         getattr(population, column)[newborn] = 0
     population.supervised_until[newborn] = NEVER
     population.assisted_until[newborn] = NEVER
+    population.gang[newborn] = -1
