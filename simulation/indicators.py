@@ -35,6 +35,8 @@ DAILY_COLUMNS: tuple[str, ...] = (
     # prevention programmes
     "youth_offences", "youth_enrolled", "youth_completed", "youth_in_programmes", "renewed_blocks",
     "disputes_defused", "dv_supported",
+    # private security
+    "security_abuse", "guards", "firearms_availability",
     # justice: flows of the day
     "charged", "detained", "witness_protected", "trials", "wait_days", "convictions",
     "juvenile_convictions", "alternatives", "prison_sentences", "supervision_orders",
@@ -46,7 +48,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the daily indicator table, in order."""
 STOCK_COLUMNS: tuple[str, ...] = (
-    "corrupt_share", "gang_members", "youth_in_programmes", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
+    "corrupt_share", "gang_members", "youth_in_programmes", "guards", "firearms_availability", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
     "adult_prison_places", "backlog", "supervised", "supported_now", "assisted_now",
 )
 """Daily columns that are levels (averaged over a month or year), not counts (summed)."""
@@ -209,6 +211,7 @@ class IndicatorLog:
             "arrests_of_residents": np.zeros(self.neighbourhoods, dtype=np.int64),
             "police_visits": np.zeros(self.neighbourhoods),  # presence: visits x their weight
             "abuse_incidents": np.zeros(self.neighbourhoods, dtype=np.int64),
+            "guard_coverage": np.zeros(self.neighbourhoods),
             "stops": np.zeros(self.neighbourhoods, dtype=np.int64),
         }
         self.offences_by_age = np.zeros(len(AGE_BANDS), dtype=np.int64)
@@ -316,6 +319,9 @@ def youth_indicators(totals: dict[str, float], period: np.ndarray, residents: in
         "youth_in_programmes_per_100k": float(period[:, COLUMN["youth_in_programmes"]].mean()) * PER_100K / residents,
         "disputes_defused_per_100k": totals["disputes_defused"] * per_100k_year,
         "renewed_blocks": totals["renewed_blocks"],
+        "guards_per_100k": float(period[:, COLUMN["guards"]].mean()) * PER_100K / residents,
+        "security_abuse_per_100k": totals["security_abuse"] * per_100k_year,
+        "firearms_availability": float(period[-1, COLUMN["firearms_availability"]]),
     }
 
 
@@ -357,7 +363,7 @@ def justice_indicators(
 SPENDING_LEVERS: tuple[str, ...] = (
     "police", "investigation", "prosecution", "prisons", "rehabilitation", "reintegration",
     "supervision", "victims", "youth_programmes", "situational", "interruption", "councils",
-    "domestic_violence",
+    "domestic_violence", "regulation",
 )
 """Spending lines of the annual table (``spending_<lever>``, US dollars a year)."""
 
@@ -393,6 +399,8 @@ def spending(model: CityModel, period: np.ndarray, totals: dict[str, float]) -> 
         "interruption": programmes.interrupters_per_100k * per_resident * costs.interrupter_year,
         "councils": programmes.councils * costs.council_year,
         "domestic_violence": programmes.dv_places_per_100k * per_resident * costs.dv_place_year,
+        "regulation": (level("guards") * params.private_security.regulation
+                       * costs.regulation_guard_year),
     }
     row = {f"spending_{lever}": float(lines[lever]) for lever in SPENDING_LEVERS}
     row["spending_total"] = float(sum(lines.values()))
@@ -445,6 +453,7 @@ def neighbourhood_table(model: CityModel) -> pd.DataFrame:
     table["police_visits"] = counts["police_visits"]
     table["stops"] = counts["stops"]
     table["abuse_incidents"] = counts["abuse_incidents"]
+    table["guard_coverage"] = counts["guard_coverage"] / days
     table["recorded_share"] = table["recorded_crimes"] / np.maximum(table["true_crimes"], 1)
     return table
 
@@ -462,7 +471,8 @@ YOUTH_SUMMARY: tuple[str, ...] = (
     "gang_members_per_100k", "gang_joined_per_100k", "network_violence_share",
     "network_homicide_share", "retaliation_homicide_share", "retaliations_per_100k",
     "retaliation_lag_mean", "firearm_homicide_share", "youth_offences_per_100k",
-    "youth_in_programmes_per_100k", "disputes_defused_per_100k",
+    "youth_in_programmes_per_100k", "disputes_defused_per_100k", "guards_per_100k",
+    "security_abuse_per_100k", "firearms_availability",
 )
 JUSTICE_SUMMARY: tuple[str, ...] = (
     "charged_per_100k", "backlog_per_100k", "wait_days", "conviction_rate", "prisoners_per_100k",

@@ -30,7 +30,7 @@ import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
-from simulation import justice, offending, perception, prevention, youth
+from simulation import justice, offending, perception, prevention, security, youth
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
@@ -126,6 +126,7 @@ class CityModel(mesa.Model):
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
         self._create_justice()
         self._create_prevention()
+        self.private_security = security.PrivateSecurity(self, params.private_security)
         self.releases = ReleaseCohorts(self.population.size)
         self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
                                        neighbourhoods=self.city.neighbourhoods)
@@ -223,6 +224,11 @@ class CityModel(mesa.Model):
         self.renewal.renew(0, self.base_attractiveness)  # before any crime: the likeliest targets
 
     @property
+    def firearms_availability(self) -> float:
+        """Chance that a violent offender is armed, guns leaked by security firms included."""
+        return self.private_security.firearms_availability(self.params.firearms.availability)
+
+    @property
     def police_units(self) -> mesa.agent.AgentSet:
         """The patrol units (an empty set in a city without police)."""
         return self.agents_by_type.get(PoliceUnit, mesa.agent.AgentSet([], random=self.random))
@@ -294,6 +300,7 @@ class CityModel(mesa.Model):
             self.indicators.add("gang_joined", joined)
             youth.rewire_friendships(population, population.gang, params.youth, self.rng)
         self.refresh_fear(day)
+        self.private_security.update()
         self.refresh_hazards()
         risk = np.diff(self.motivation_cumsum, prepend=0.0)
         self.indicators.add("youth_enrolled", self.youth_programme.enrol(day, risk))
@@ -552,15 +559,19 @@ class CityModel(mesa.Model):
         log.add("attempts", int(free.sum()))
         log.add("deterred", int((free & ~go).sum()))
 
-        targets = offending.choose_targets(population.home_cell[attempting], self.attractiveness,
+        targets = offending.choose_targets(population.home_cell[attempting],
+                                           self.private_security.apparent(self.attractiveness),
                                            self.city, params.offending, rng)
         block = offending.guardian_block_probability(
             self.police_visits[targets], self.informal_guardianship[targets], self.visit_guardianship)
+        guarded = self.private_security.block_probability(targets)
+        block = 1.0 - (1.0 - block) * (1.0 - guarded)
         blocked = rng.random(len(targets)) < block
         happens = ~blocked & (rng.random(len(targets)) < 1.0 - np.exp(-self.attractiveness[targets]))
         log.add("blocked", int(blocked.sum()))
         offenders, targets = attempting[happens], targets[happens]
-        is_armed = youth.armed(population.gang[offenders] != youth.NO_GANG, params.firearms, rng)
+        is_armed = youth.armed(population.gang[offenders] != youth.NO_GANG, params.firearms, rng,
+                               self.firearms_availability)
         crime = offending.draw_crime_types(self.city.land_use[targets], self.crime_types,
                                            youth.lethality(is_armed, params.firearms), rng)
         victims = self.choose_victims(targets, crime)
@@ -610,7 +621,8 @@ class CityModel(mesa.Model):
         if len(avenger) == 0:
             return
         blocks = population.home_cell[target].astype(np.int64)
-        is_armed = youth.armed(population.gang[avenger] != youth.NO_GANG, params.firearms, rng)
+        is_armed = youth.armed(population.gang[avenger] != youth.NO_GANG, params.firearms, rng,
+                               self.firearms_availability)
         lethal = rng.random(len(avenger)) < youth.lethality(is_armed, params.firearms)
         crime = np.where(lethal, HOMICIDE, ASSAULT)
         log.add("retaliations", len(avenger))
@@ -1016,6 +1028,10 @@ class CityModel(mesa.Model):
         log.add("corrupt_share", self.corrupt_share)
         log.add("gang_members", int((self.population.gang != youth.NO_GANG).sum()))
         log.add("youth_in_programmes", len(self.youth_programme.ids))
+        log.add("security_abuse", self.private_security.abuses_today(self.rng))
+        log.add("guards", self.private_security.guards)
+        log.add("firearms_availability", self.firearms_availability)
+        log.neighbourhood_counts["guard_coverage"] += self.private_security.coverage_by_neighbourhood()
         log.add("police_visits", float(self.police_visits.sum()))
         log.person_days_by_age += self.residents_by_age_band
         log.neighbourhood_counts["police_visits"] += np.bincount(

@@ -852,6 +852,9 @@ class CostParams(_Section):
     council_year: float = param(20000.0, unit="USD per council-year", ge=0, le=1e7,
                                 source="assumption (a facilitator and small grants)",
                                 description="One community council")
+    regulation_guard_year: float = param(
+        300.0, unit="USD per guard-year at full regulation", ge=0, le=1e6, source="assumption",
+        description="Licensing and inspecting private guards (public cost)")
     dv_place_year: float = param(3000.0, unit="USD per place-year", ge=0, le=1e7,
                                  source="assumption", description="One domestic-violence service place")
 
@@ -1041,6 +1044,55 @@ class PreventionParams(_Section):
 
 
 # --------------------------------------------------------------------------------------------
+# Private security
+# --------------------------------------------------------------------------------------------
+
+
+class PrivateSecurityParams(_Section):
+    """Guards hired by households that can pay and by businesses, as fear rises."""
+
+    firms: int = param(3, unit="firms", ge=0, le=100, source="assumption",
+                       description="Security companies sharing the market")
+    hire: float = param(
+        2.0, unit="coverage per unit of demand", ge=0, le=100,
+        source="assumption (private guards outnumber police in much of Latin America, IDB "
+               "2024, secondary)",
+        description="Block coverage = min(1, hire x (fearful residents who can pay, per resident "
+                    "+ business x neighbourhood fear on commercial blocks)); 0 switches private "
+                    "security off")
+    business: float = param(0.5, unit="ratio", ge=0, le=10, source="assumption",
+                            description="Demand of businesses on commercial and nightlife blocks, "
+                                        "per unit of neighbourhood fear")
+    residents_per_guard: float = param(
+        150.0, unit="residents", gt=0, le=100_000, source="assumption",
+        description="Residents one guard covers (gated streets, condominiums)")
+    guards_per_business_block: float = param(0.2, unit="guards", ge=0, le=100, source="assumption",
+                                             description="Guards to cover the businesses of one "
+                                                         "commercial or nightlife block fully")
+    guardianship: float = param(
+        0.3, unit="probability", ge=0, le=1, source="assumption (routine activities: capable "
+                                                   "guardians)",
+        description="Chance that full coverage blocks an attempt on the block")
+    avoid: float = param(
+        0.5, unit="share", ge=0, le=1,
+        source="assumption (displacement in 26% of situational-prevention studies, Guerette & "
+               "Bowers 2009)",
+        description="Offenders weigh a covered block's attractiveness by 1 - avoid x coverage")
+    abuse_per_guard_year: float = param(
+        0.05, unit="incidents per guard-year", ge=0, le=10,
+        source="assumption (private security \"unchecked by control\", MISPA papers)",
+        description="Abuses by unregulated guards")
+    leak_per_guard_year: float = param(
+        0.00001, unit="firearm availability per guard per 100,000 residents per year", ge=0, le=1,
+        source="assumption (guns diverted from security firms into illegal markets, secondary)",
+        description="Rise of firearms availability from unregulated guards' guns (cumulative)")
+    regulation: float = param(0.2, unit="index 0-1", ge=0, le=1, source="policy lever",
+                              description="Licensing, inspection and oversight of security firms")
+    regulation_effect: float = param(0.8, unit="share", ge=0, le=1, source="assumption",
+                                     description="Share of abuses and leaks removed by full regulation")
+
+
+# --------------------------------------------------------------------------------------------
 # Guardianship, reporting and recording
 # --------------------------------------------------------------------------------------------
 
@@ -1206,6 +1258,8 @@ class Parameters(_Section):
                                description="Youth networks, gangs and retaliation")
     prevention: PreventionParams = Field(default_factory=PreventionParams,
                                          description="The municipality and its programmes")
+    private_security: PrivateSecurityParams = Field(default_factory=PrivateSecurityParams,
+                                                    description="Private security firms")
 
     @property
     def days(self) -> int:

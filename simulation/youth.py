@@ -122,9 +122,12 @@ def rewire_friendships(population: Population, gang: np.ndarray, params: YouthPa
     return int(keep.sum())
 
 
-def armed(gang_member: np.ndarray, params: FirearmsParams, rng: np.random.Generator) -> np.ndarray:
-    """Whether each violent offender carries a gun."""
-    chance = np.minimum(1.0, params.availability * np.where(gang_member, params.gang_ratio, 1.0))
+def armed(gang_member: np.ndarray, params: FirearmsParams, rng: np.random.Generator,
+          availability: float | None = None) -> np.ndarray:
+    """Whether each violent offender carries a gun (``availability`` overrides the parameter,
+    e.g. with guns leaked from security firms)."""
+    base = params.availability if availability is None else availability
+    chance = np.minimum(1.0, base * np.where(gang_member, params.gang_ratio, 1.0))
     return rng.random(len(gang_member)) < chance
 
 

@@ -109,7 +109,7 @@ def simulate(overrides: dict, seed: int, days: int) -> CityModel:
 
 
 def test_renewal_lowers_crime_on_treated_blocks_and_measures_the_surroundings():
-    common = {"population.residents": 50_000, "warmup_days": 730}
+    common = {"warmup_days": 730}
     control = simulate(common, seed=3, days=730)
     treated = simulate({**common, "prevention.programmes.renewal_blocks_per_year": 150,
                         **FULL_CAPACITY}, seed=3, days=730)
