@@ -52,7 +52,8 @@ class Indicator:
         better: which direction is better for the public, or None where that is a matter of
             judgement (P(beats) is then not computed).
         group: the section it belongs to: "crime", "police and justice", "equity",
-            "human rights", "information" (or a new group a later issue adds).
+            "human rights", "information", "youth and prevention" (or a new group a later
+            issue adds).
     """
 
     column: str
@@ -104,6 +105,19 @@ INDICATORS: tuple[Indicator, ...] = (
               "police and justice"),
     Indicator("corrupt_share", "Share of officers who take bribes (end of run)", ".1%", "lower",
               "police and justice"),
+    Indicator("gang_members_per_100k", "Young people in street gangs per 100,000 residents",
+              ",.0f", "lower", "youth and prevention"),
+    Indicator("youth_offences_per_100k", "Offences by 12-24-year-olds per 100,000 residents a year",
+              ",.0f", "lower", "youth and prevention"),
+    Indicator("network_homicide_share", "Share of homicides involving a gang member",
+              ".1%", "lower", "youth and prevention"),
+    Indicator("youth_in_programmes_per_100k", "Young people in prevention programmes per 100,000",
+              ",.0f", None, "youth and prevention"),
+    Indicator("guards_per_100k", "Private security guards per 100,000 residents", ",.0f", None,
+              "equity"),
+    Indicator("security_abuse_per_100k",
+              "Abuses by private security guards per 100,000 residents a year", ",.1f", "lower",
+              "human rights"),
     # No "better" direction: the ratio is best at 1 (equal victimisation), and may sit on
     # either side of it.
     Indicator("victimisation_gap",

@@ -357,16 +357,19 @@ class CityModel(mesa.Model):
         legitimacy = perception.legitimacy_factor(
             self.trust_of(np.arange(population.size)), params.reporting.trust_reference,
             params.perception.legitimacy_effect)
-        facilitation = 1.0 + params.youth.facilitation * (population.gang != youth.NO_GANG)
         weights = offending.motivation(
             population.propensity, population.age, self.working_age_unemployed(),
-            population.dropped_out, params.offending) * legitimacy * facilitation
+            population.dropped_out, params.offending)
+        weights *= legitimacy
+        del legitimacy
+        weights[population.gang != youth.NO_GANG] *= 1.0 + params.youth.facilitation
         weights[self.youth_programme.ids] *= self.youth_programme.motivation_factor()
-        self.motivation_cumsum = np.cumsum(weights)
+        self.motivation_cumsum = np.cumsum(weights, out=weights)
         domestic = self.domestic_weights()
-        supported = self.dv_services.supported(self.steps - 1, population.household)
-        domestic[supported] *= self.dv_services.hazard_factor()
-        self.domestic_cumsum = np.cumsum(domestic)
+        if self.dv_services.capacity:
+            supported = self.dv_services.supported(self.steps - 1, population.household)
+            domestic[supported] *= self.dv_services.hazard_factor()
+        self.domestic_cumsum = np.cumsum(domestic, out=domestic)
         self.exposure_cumsum = np.cumsum(population.exposure)
 
     def informal_guardians(self, unemployed: np.ndarray, free: np.ndarray) -> np.ndarray:

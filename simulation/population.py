@@ -155,6 +155,7 @@ def build_population(
     free_slots = np.ones(n, dtype=bool)
     free_slots[starts[: len(heads)]] = False
     members[free_slots] = others
+    del order, adults, others, others_mask, free_slots  # the sort below is the build's peak
     household_of_slot = np.repeat(np.arange(households), sizes)
 
     # Place households on blocks, then sort by (neighbourhood, block, household).

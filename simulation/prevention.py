@@ -79,7 +79,8 @@ class YouthProgramme(Programme):
         super().__init__(model, budgeted)
         self.ids = np.empty(0, dtype=np.int64)
         self.until = np.empty(0, dtype=np.int64)
-        self.enrolled = np.zeros(model.population.size, dtype=bool)
+        # Who is enrolled, per resident (only allocated when the programme has places).
+        self.enrolled = np.zeros(model.population.size if self.capacity else 0, dtype=bool)
         self.log: list[dict[str, np.ndarray]] = []  # one entry per monthly intake
 
     def enrol(self, day: int, risk: np.ndarray) -> int:
@@ -126,6 +127,8 @@ class YouthProgramme(Programme):
 
     def forget(self, residents: np.ndarray) -> None:
         """Participants who died or left: their places are free."""
+        if len(self.ids) == 0:
+            return
         gone = np.isin(self.ids, residents)
         if gone.any():
             self.enrolled[self.ids[gone]] = False
@@ -205,11 +208,19 @@ class Councils(Programme):
         order = np.argsort(model.city.neighbourhood_ses, kind="stable")
         self.neighbourhoods = order[:min(self.capacity, len(order))]
         self.blocks = np.isin(model.city.neighbourhood, self.neighbourhoods)
-        self.residents_in = np.isin(model.population.neighbourhood, self.neighbourhoods)
+        if len(self.neighbourhoods) == 0:
+            return
+        starts = model.population.neighbourhood_start
         gain = model.params.prevention.programmes.council_trust * model.municipality.delivery
-        population = model.population
-        population.trust_base[self.residents_in] = np.minimum(
-            1.0, population.trust_base[self.residents_in] + gain)
+        trust_base = model.population.trust_base
+        for neighbourhood in self.neighbourhoods:
+            inside = slice(starts[neighbourhood], starts[neighbourhood + 1])
+            trust_base[inside] = np.minimum(1.0, trust_base[inside] + gain)
+
+    @property
+    def residents_in(self) -> np.ndarray:
+        """Whether each resident lives in a council neighbourhood."""
+        return np.isin(self.model.population.neighbourhood, self.neighbourhoods)
 
     def guardianship_factor(self) -> float:
         params = self.model.params.prevention.programmes
@@ -223,7 +234,8 @@ class DomesticViolenceServices(Programme):
 
     def __init__(self, model: CityModel, budgeted: float) -> None:
         super().__init__(model, budgeted)
-        self.until = np.full(len(model.population.household_size), -1, dtype=np.int32)
+        households = len(model.population.household_size) if self.capacity else 0
+        self.until = np.full(households, -1, dtype=np.int32)  # only allocated with places
 
     def support(self, day: int, households: np.ndarray) -> int:
         """Give free places to these households (first come, first served)."""
@@ -251,6 +263,8 @@ class DomesticViolenceServices(Programme):
         return len(chosen)
 
     def supported(self, day: int, households: np.ndarray) -> np.ndarray:
+        if len(self.until) == 0:
+            return np.zeros(len(households), dtype=bool)
         return self.until[households] > day
 
     def hazard_factor(self) -> float:

@@ -262,10 +262,13 @@ def test_report_is_self_contained_with_figures_tables_and_every_scenario(experim
     headline_table = pd.read_parquet(tmp_path / "report" / "tables" / "headline.parquet")
     assert set(headline_table["scenario"]) == set(SCENARIOS)
     # Every indicator with values has all 4 runs; recidivism within k years is undefined (n 0)
-    # in these one-year runs.
+    # in these one-year runs, and the gang share of homicides in a run without homicides.
     defined = ~headline_table["indicator"].str.startswith(("rearrest_", "reimprisonment_"))
-    assert (headline_table.loc[defined, "n"] == 4).all()
+    sometimes = headline_table["indicator"] == "network_homicide_share"
+    assert (headline_table.loc[defined & ~sometimes, "n"] == 4).all()
+    assert headline_table.loc[sometimes, "n"].between(0, 4).all()
     assert (headline_table.loc[~defined, "n"] == 0).all()
+    assert "Young people in street gangs" in page
 
 
 def test_report_is_written_when_a_run_failed_and_lists_the_failure(experiment, tmp_path):
