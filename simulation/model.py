@@ -363,6 +363,7 @@ class CityModel(mesa.Model):
         weights *= legitimacy
         del legitimacy
         weights[population.gang != youth.NO_GANG] *= 1.0 + params.youth.facilitation
+        weights[youth.family_at_risk(population)] *= 1.0 + params.youth.family_risk
         weights[self.youth_programme.ids] *= self.youth_programme.motivation_factor()
         self.motivation_cumsum = np.cumsum(weights, out=weights)
         domestic = self.domestic_weights()

@@ -913,6 +913,12 @@ class YouthParams(_Section):
         1.0, unit="ratio", ge=0, le=10,
         source="assumption (offending rises sharply during membership, Thornberry et al. 1993)",
         description="Motivation of a member is multiplied by 1 + facilitation")
+    family_risk: float = param(
+        0.5, unit="ratio", ge=0, le=10,
+        source="Murray & Farrington (2008): children of imprisoned parents have ~1.6 times the "
+               "odds of antisocial behaviour",
+        description="Motivation of a resident under 25 is multiplied by 1 + family_risk when "
+                    "someone in the household has served a prison sentence")
     rewiring: float = param(
         0.03, unit="share per month", ge=0, le=1, source="assumption",
         description="Share of residents who replace their last tie (friendship) each month")

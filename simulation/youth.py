@@ -9,6 +9,10 @@ changes over time:
   both not, close in age (homophily, and selection into delinquent friendships);
 * prison ties: released prisoners bring fellow prisoners into their circle (``justice``).
 
+Risk factors of the young: school drop-out and unemployment (``offending.motivation``), the
+neighbourhood (gangs are based in the poorest), and the family: living with someone who has
+served a prison sentence multiplies motivation by 1 + ``family_risk``.
+
 What spreads on it:
 
 * perceived risk of arrest (``offending.learn_perceived_risk``): peers who offend and are not
@@ -61,6 +65,14 @@ def seed_gangs(population: Population, neighbourhood_ses: np.ndarray, params: Yo
         members = rng.choice(eligible, size=count, replace=False, p=weights / weights.sum())
         gang[members] = gang_id
     return gang
+
+
+def family_at_risk(population: Population, below_age: float = 25.0) -> np.ndarray:
+    """Young residents (under ``below_age``) living with someone who has served a prison
+    sentence: the family risk factor (Murray & Farrington 2008)."""
+    record = np.bincount(population.household, weights=population.prison_spells > 0,
+                         minlength=len(population.household_size)) > 0
+    return record[population.household] & (population.age < below_age)
 
 
 def gang_homes(neighbourhood_ses: np.ndarray, params: YouthParams) -> np.ndarray:

@@ -123,3 +123,25 @@ def test_firearms_raise_homicide_far_more_than_other_violence():
     assert many["homicide_rate"] > 2.0 * few["homicide_rate"]
     assert many["firearm_homicide_share"] > few["firearm_homicide_share"] + 0.3
     assert abs(many["true_crime_rate"] / few["true_crime_rate"] - 1) < 0.15
+
+
+def test_a_prison_record_in_the_household_raises_the_young_members_motivation():
+    from simulation.youth import family_at_risk
+
+    params = small_params(**{"population.residents": 5000, "youth.family_risk": 1.0,
+                             "youth.gangs": 0})
+    model = CityModel(params, rng=1, days=10)
+    population = model.population
+    before = np.diff(model.motivation_cumsum, prepend=0.0)
+    household = population.household[np.flatnonzero(population.age < 18)[0]]
+    members = np.flatnonzero(population.household == household)
+    adult = members[population.age[members] >= 18][0]
+    population.prison_spells[adult] = 1
+    at_risk = family_at_risk(population)
+    young = members[population.age[members] < 25]
+    assert at_risk[young].all() and at_risk.sum() == len(young)
+    model.refresh_hazards()
+    after = np.diff(model.motivation_cumsum, prepend=0.0)
+    np.testing.assert_allclose(after[young], 2 * before[young], rtol=1e-6, atol=1e-12)
+    others = np.setdiff1d(np.arange(population.size), young)
+    np.testing.assert_allclose(after[others], before[others], rtol=1e-6, atol=1e-12)
