@@ -18,3 +18,13 @@ def small_params(**overrides) -> Parameters:
 def default_run():
     """The default city (100,000 residents) for 10 years after the warm-up, seed 1."""
     return run(Parameters(), seed=1)
+
+
+def stepped(params: Parameters, days: int, seed: int = 1):
+    """A city model stepped through its warm-up and ``days`` recorded days."""
+    from simulation.model import CityModel
+
+    model = CityModel(params, rng=seed, days=days)
+    for _ in range(params.warmup_days + days):
+        model.step()
+    return model

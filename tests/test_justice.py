@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import small_params
+from conftest import small_params, stepped
 
 from simulation import Parameters, run, with_overrides
 from simulation.indicators import COLUMN
@@ -22,13 +22,6 @@ from simulation.params import CRIME_TYPES
 from simulation.population import Status
 
 PROPERTY, ROBBERY, HOMICIDE = (CRIME_TYPES.index(c) for c in ("property", "robbery", "homicide"))
-
-
-def stepped(params, days: int, seed: int = 1) -> CityModel:
-    model = CityModel(params, rng=seed, days=days)
-    for _ in range(params.warmup_days + days):
-        model.step()
-    return model
 
 
 # -- one rule at a time --------------------------------------------------------------------

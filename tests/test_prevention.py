@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small_params
+from conftest import small_params, stepped
 
 from simulation import Parameters, run, with_overrides
 from simulation.indicators import COLUMN
@@ -101,11 +101,7 @@ def test_low_capacity_and_poor_coordination_shrink_the_programme_effect(youth_tr
 
 
 def simulate(overrides: dict, seed: int, days: int) -> CityModel:
-    params = with_overrides(Parameters(), overrides)
-    model = CityModel(params, rng=seed, days=days)
-    for _ in range(params.warmup_days + days):
-        model.step()
-    return model
+    return stepped(with_overrides(Parameters(), overrides), days, seed)
 
 
 def test_renewal_lowers_crime_on_treated_blocks_and_measures_the_surroundings():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import stepped
 
 from simulation import Parameters, with_overrides
 from simulation.indicators import COLUMN
@@ -16,11 +17,7 @@ DAYS = 730
 
 
 def simulate(overrides: dict, seed: int = 6) -> CityModel:
-    params = with_overrides(Parameters(), {**CITY, **overrides})
-    model = CityModel(params, rng=seed, days=DAYS)
-    for _ in range(params.warmup_days + DAYS):
-        model.step()
-    return model
+    return stepped(with_overrides(Parameters(), {**CITY, **overrides}), DAYS, seed)
 
 
 @pytest.fixture(scope="module")

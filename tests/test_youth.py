@@ -8,15 +8,7 @@ from conftest import small_params
 
 from simulation import Parameters, run, with_overrides
 from simulation.model import CityModel
-from simulation.population import Status
 from simulation.youth import NO_GANG, Retaliations, lag_days, network_graph, recruit_and_leave
-
-
-def stepped(params, days: int, seed: int = 1) -> CityModel:
-    model = CityModel(params, rng=seed, days=days)
-    for _ in range(params.warmup_days + days):
-        model.step()
-    return model
 
 
 def test_gangs_start_in_the_poorest_neighbourhoods_among_young_men():
