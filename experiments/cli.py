@@ -172,9 +172,12 @@ def run(
     console.print(f"wrote {', '.join(path.name for path in written)} to {out}")
 
 
-def resolve_scenarios(names: list[str], residents: int | None, years: float | None):
-    """Load the named scenarios and apply the experiment-wide --residents and --years."""
+def resolve_scenarios(names: list[str], residents: int | None, years: float | None,
+                      equal_budget: bool = False):
+    """Load the named scenarios and apply the experiment-wide --residents and --years; with
+    ``equal_budget``, rescale every scenario after the first to the first's planned budget."""
     from experiments.scenarios import ScenarioError, load_scenario
+    from simulation.governance import planned_per_resident, rescale
 
     if not names:
         raise InputError("name at least one scenario, e.g. crimesim compare baseline punitive "
@@ -194,12 +197,22 @@ def resolve_scenarios(names: list[str], residents: int | None, years: float | No
             overrides["years"] = years
         params = with_overrides(scenario.params, overrides, context=f"scenario {scenario.name}")
         resolved[scenario.name] = (scenario, params)
+    if equal_budget:
+        reference, (_, reference_params) = next(iter(resolved.items()))
+        target = planned_per_resident(reference_params)
+        for name, (scenario, params) in list(resolved.items())[1:]:
+            try:
+                resolved[name] = (scenario, rescale(params, target, context=f"scenario {name}"))
+            except ValueError as error:
+                raise InputError(f"--equal-budget: {error} (the budget of {reference}, the "
+                                 "reference)") from None
     return resolved
 
 
 def run_comparison(
     names: list[str], reps: int, years: float | None, residents: int | None, seed: int,
     workers: int | None, dask: str | None, batch: int | None, out: Path, quiet: bool,
+    equal_budget: bool = False,
 ) -> None:
     """Resolve, run (resuming what --out holds), then write the report."""
     from experiments.design import build_design
@@ -207,6 +220,7 @@ def run_comparison(
     from experiments.experiment import run_experiment
     from experiments.report import write_report
     from experiments.store import ResultsStore, StoreMismatch
+    from simulation.governance import planned_per_resident
 
     try:
         if reps < 1:
@@ -217,7 +231,7 @@ def run_comparison(
             raise InputError(f"--batch {batch}: needs at least 1 run per task")
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {out} is a file; give a directory")
-        resolved = resolve_scenarios(names, residents, years)
+        resolved = resolve_scenarios(names, residents, years, equal_budget)
     except (ParameterError, InputError) as error:
         raise fail(str(error)) from None
     points = {name: params for name, (_, params) in resolved.items()}
@@ -228,6 +242,9 @@ def run_comparison(
         "descriptions": {name: scenario.description for name, (scenario, _) in resolved.items()},
         "replicates": reps, "years": first.years, "residents": first.population.residents,
         "root_seed": seed,
+        "equal_budget": equal_budget,
+        "planned_budget_per_resident": {name: planned_per_resident(params)
+                                        for name, params in points.items()},
         "parameters": {name: params.model_dump(mode="json") for name, params in points.items()},
     }
     store = ResultsStore(out)
@@ -236,6 +253,10 @@ def run_comparison(
     except ExecutorError as error:
         raise fail(str(error)) from None
     configuration["executor"] = executor.describe()
+    if equal_budget:
+        console.print("equal budget: " + ", ".join(
+            f"{name} USD {value:,.2f}" for name, value in configuration["planned_budget_per_resident"].items())
+            + " per resident a year (planned)")
     console.print(f"comparing {', '.join(points)}: {reps} replicates each, "
                   f"{first.population.residents:,} residents, {first.years:g} years, "
                   f"on {executor.describe()}")
@@ -276,12 +297,17 @@ def compare(
              "cluster file (TOML)")] = None,
     batch: Annotated[int | None, typer.Option(help="Runs per task (default: automatic)")] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+    equal_budget: Annotated[bool, typer.Option(
+        "--equal-budget", help="Rescale every scenario's capacity (officers, places, programmes) "
+                               "to the first scenario's planned budget")] = False,
 ) -> None:
     """Compare scenarios over paired replicates and write report.html with the tidy tables.
 
-    Re-running with the same --out resumes: only runs not yet stored are computed.
+    Name an overlay after a scenario with '+' (punitive+disaster). Re-running with the same
+    --out resumes: only runs not yet stored are computed.
     """
-    run_comparison(scenarios, reps, years, residents, seed, workers, dask, batch, out, quiet)
+    run_comparison(scenarios, reps, years, residents, seed, workers, dask, batch, out, quiet,
+                   equal_budget)
 
 
 DEMO_SCENARIOS = ["baseline", "punitive", "comprehensive"]
@@ -308,31 +334,45 @@ app.add_typer(scenarios_app, name="scenarios")
 
 @scenarios_app.callback()
 def scenarios_list(context: typer.Context) -> None:
-    """List the scenarios with their one-line descriptions."""
+    """List the scenarios by pillar, with their one-line descriptions and planned cost."""
     if context.invoked_subcommand is not None:
         return
-    from experiments.scenarios import ScenarioError, list_scenarios
+    from experiments.scenarios import PILLAR_CHOICES, ScenarioError, list_scenarios
+    from simulation.governance import planned_per_resident
 
     try:
         library = list_scenarios()
     except ScenarioError as error:
         raise fail(str(error)) from None
-    table = Table(title="scenarios (crimesim scenarios show NAME)", title_justify="left")
-    table.add_column("name")
-    table.add_column("extends")
-    table.add_column("description", overflow="fold")
-    for scenario in library:
-        parent = scenario.chain[-2] if len(scenario.chain) > 1 else ""
-        table.add_row(scenario.name, parent, scenario.description)
-    console.print(table)
+    groups = [(pillar, [s for s in library if s.pillar == pillar and not s.overlay])
+              for pillar in PILLAR_CHOICES]
+    groups.append(("overlays: shocks and elections, laid over a scenario with + "
+                   "(e.g. punitive+disaster)", [s for s in library if s.overlay]))
+    for heading, members in groups:
+        if not members:
+            continue
+        table = Table(title=heading, title_justify="left", title_style="bold")
+        table.add_column("name")
+        table.add_column("extends")
+        table.add_column("USD per resident", justify="right")
+        table.add_column("description", overflow="fold")
+        for scenario in members:
+            parent = scenario.chain[-2] if len(scenario.chain) > 1 else ""
+            table.add_row(scenario.name, parent, f"{planned_per_resident(scenario.params):,.2f}",
+                          scenario.description)
+        console.print(table)
+    console.print("USD per resident: the planned budget a year (capacity as budgeted, prisons "
+                  "full). `crimesim scenarios show NAME` gives its levers and costs by pillar.")
 
 
 @scenarios_app.command("show")
 def scenarios_show(
-    name: Annotated[str, typer.Argument(help="Scenario name or path of a .toml file")],
+    name: Annotated[str, typer.Argument(help="Scenario name, base+overlay, or path of a .toml file")],
 ) -> None:
-    """Show a scenario's levers and how they differ from the model's defaults (baseline)."""
+    """Show a scenario's levers, its planned cost by pillar and dimension, and what differs
+    from baseline (the model's defaults)."""
     from experiments.scenarios import ScenarioError, load_scenario
+    from simulation import governance
     from simulation.params import Parameters, leaf_fields
 
     try:
@@ -340,20 +380,45 @@ def scenarios_show(
     except ScenarioError as error:
         raise fail(str(error)) from None
     console.print(f"[bold]{scenario.name}[/]: {scenario.description}")
-    console.print(f"file: {scenario.path}; chain: {' -> '.join(scenario.chain)}")
-    defaults = Parameters().model_dump(mode="json")
+    console.print(f"file: {scenario.path}; chain: {' -> '.join(scenario.chain)}; "
+                  f"pillar: {scenario.pillar}" + ("; an overlay" if scenario.overlay else ""))
+    baseline = Parameters()
+    defaults = baseline.model_dump(mode="json")
     resolved = scenario.params.model_dump(mode="json")
-    table = Table(title="levers that differ from the defaults", title_justify="left")
-    for column in ("parameter", "default", scenario.name, "unit"):
-        table.add_column(column)
+    rows = []
     for key, info in leaf_fields():
         default, value = defaults, resolved
         for part in key.split("."):
             default, value = default[part], value[part]
         if default != value:
-            table.add_row(key, json.dumps(default), json.dumps(value),
-                          (info.json_schema_extra or {}).get("unit", ""))
+            rows.append((key, json.dumps(default), json.dumps(value),
+                         (info.json_schema_extra or {}).get("unit", "")))
+    table = Table(title="levers that differ from baseline", title_justify="left")
+    # Whole parameter names, so they can be copied into a scenario file or --set.
+    table.add_column("parameter", no_wrap=True, min_width=max((len(r[0]) for r in rows), default=9))
+    for column in ("baseline", scenario.name, "unit"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     console.print(table if table.row_count else "(the model's defaults: nothing differs)")
+    mine, theirs = governance.planned_lines(scenario.params), governance.planned_lines(baseline)
+    per_mine, per_theirs = scenario.params.population.residents, baseline.population.residents
+    for title, group in (("pillar", governance.by_pillar), ("dimension", governance.by_dimension),
+                         ("line", lambda lines: lines)):
+        costs = Table(title=f"planned cost by {title}, USD per resident a year", title_justify="left")
+        for column in (title, "baseline", scenario.name, "difference"):
+            costs.add_column(column, justify="left" if column == title else "right")
+        a, b = group(theirs), group(mine)
+        for key in a:
+            if title == "line" and not (a[key] or b[key]):
+                continue
+            label = governance.LINE[key].label if title == "line" else key
+            costs.add_row(label, f"{a[key] / per_theirs:,.2f}", f"{b[key] / per_mine:,.2f}",
+                          f"{b[key] / per_mine - a[key] / per_theirs:+,.2f}")
+        costs.add_row("[bold]total[/]", f"{sum(a.values()) / per_theirs:,.2f}",
+                      f"{sum(b.values()) / per_mine:,.2f}",
+                      f"{sum(b.values()) / per_mine - sum(a.values()) / per_theirs:+,.2f}")
+        console.print(costs)
 
 
 @app.command()

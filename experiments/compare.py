@@ -11,6 +11,10 @@ is mostly the difference of policy. The functions here use that pairing:
   P(scenario beats reference): the share of pairs in which the scenario did better, ties
   counting one half. That share is the empirical common-language effect size of paired data
   (McGraw & Wong 1992, "A common language effect size statistic", Psychological Bulletin 111).
+* `costs_and_benefits`: per scenario against the reference, the extra spending, crimes and
+  homicides averted, cost per crime averted, the net benefit (the cost of crime averted minus
+  the extra spending) and P(benefits exceed costs), the share of pairs with a positive net
+  benefit.
 * `monthly_bands`, `neighbourhood_differences`, `failures`: the time series, the map and the
   runs that failed.
 
@@ -52,8 +56,8 @@ class Indicator:
         better: which direction is better for the public, or None where that is a matter of
             judgement (P(beats) is then not computed).
         group: the section it belongs to: "crime", "police and justice", "equity",
-            "human rights", "information", "youth and prevention" (or a new group a later
-            issue adds).
+            "human rights", "information", "youth and prevention", "money" (or a new group a
+            later issue adds).
     """
 
     column: str
@@ -135,6 +139,14 @@ INDICATORS: tuple[Indicator, ...] = (
               ",.1f", "lower", "human rights"),
     Indicator("stops_per_100k", "Stop-and-searches per 100,000 residents a year", ",.0f",
               "lower", "human rights"),
+    Indicator("spending_per_resident", "Public spending on security per resident a year (USD)",
+              ",.2f", None, "money"),
+    Indicator("crime_cost_per_resident",
+              "Cost of crime to victims and society per resident a year (USD)", ",.0f", "lower",
+              "money"),
+    Indicator("social_cost_per_resident",
+              "Spending plus the cost of crime per resident a year (USD)", ",.0f", "lower",
+              "money"),
     Indicator("reporting_rate", "Share of crimes that victims report", ".1%", "higher",
               "information"),
     Indicator("dark_figure", "Dark figure: share of crimes never recorded", ".1%", "lower",
@@ -407,6 +419,63 @@ def neighbourhood_differences(neighbourhoods: pd.DataFrame, summary: pd.DataFram
                                                  group[f"{measure.name}_reference"].to_numpy(float),
                                                  "lower")})
     return pd.DataFrame(rows, columns=columns)
+
+
+COSTS_AND_BENEFITS_COLUMNS = (
+    "scenario", "reference", "n_pairs", "extra_spending_per_resident", "extra_spending_ci_low",
+    "extra_spending_ci_high", "crimes_averted_per_100k", "crimes_averted_ci_low",
+    "crimes_averted_ci_high", "homicides_averted_per_100k", "cost_per_crime_averted",
+    "net_benefit_per_resident", "net_benefit_ci_low", "net_benefit_ci_high",
+    "p_benefits_exceed_costs",
+)
+
+
+def costs_and_benefits(summary: pd.DataFrame, scenarios: Sequence[str],
+                       reference: str) -> pd.DataFrame:
+    """Money values of each scenario against the reference, paired by replicate.
+
+    Per pair: extra spending = spending - the reference's (USD per resident a year); crimes
+    averted = the reference's true crime rate - the scenario's (per 100,000 a year); net benefit
+    = the cost of crime averted - the extra spending (USD per resident a year). Cost per crime
+    averted is the mean extra spending over the mean crimes averted (USD per crime; NaN when no
+    crime is averted on average). P(benefits exceed costs) is the share of pairs with a
+    positive net benefit (ties count one half).
+
+    Returns:
+        One row per scenario other than the reference, columns `COSTS_AND_BENEFITS_COLUMNS`
+        (``*_ci_*``: 95% t intervals of the paired means).
+    """
+    needed = {"spending_per_resident", "crime_cost_per_resident", "true_crime_rate", "homicide_rate"}
+    finished = ok_runs(summary, [*scenarios, reference])
+    if finished.empty or not needed <= set(summary.columns):
+        return pd.DataFrame(columns=COSTS_AND_BENEFITS_COLUMNS)
+    base = _by_replicate(finished, reference)
+    rows = []
+    for scenario in scenarios:
+        if scenario == reference:
+            continue
+        pairs = pd.merge(_by_replicate(finished, scenario), base, left_index=True,
+                         right_index=True, suffixes=("_s", "_r"))
+        spend = (pairs["spending_per_resident_s"] - pairs["spending_per_resident_r"]).to_numpy(float)
+        averted = (pairs["true_crime_rate_r"] - pairs["true_crime_rate_s"]).to_numpy(float)
+        homicides = (pairs["homicide_rate_r"] - pairs["homicide_rate_s"]).to_numpy(float)
+        net = (pairs["crime_cost_per_resident_r"] - pairs["crime_cost_per_resident_s"]).to_numpy(float) - spend
+        spend_mean, spend_low, spend_high = mean_interval(spend)
+        averted_mean, averted_low, averted_high = mean_interval(averted)
+        net_mean, net_low, net_high = mean_interval(net)
+        per_crime = (spend_mean * 100_000 / averted_mean
+                     if len(averted) and averted_mean > 0 else np.nan)
+        rows.append({
+            "scenario": scenario, "reference": reference, "n_pairs": int(len(pairs)),
+            "extra_spending_per_resident": spend_mean, "extra_spending_ci_low": spend_low,
+            "extra_spending_ci_high": spend_high, "crimes_averted_per_100k": averted_mean,
+            "crimes_averted_ci_low": averted_low, "crimes_averted_ci_high": averted_high,
+            "homicides_averted_per_100k": float(homicides.mean()) if len(homicides) else np.nan,
+            "cost_per_crime_averted": per_crime, "net_benefit_per_resident": net_mean,
+            "net_benefit_ci_low": net_low, "net_benefit_ci_high": net_high,
+            "p_benefits_exceed_costs": beats_share(net, "higher") if len(net) else np.nan,
+        })
+    return pd.DataFrame(rows, columns=COSTS_AND_BENEFITS_COLUMNS)
 
 
 def failures(summary: pd.DataFrame) -> pd.DataFrame:

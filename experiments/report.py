@@ -7,8 +7,8 @@ writes:
 
     <out>/report.html                    the report: inline CSS, figures as base64 PNG; it loads
                                          nothing, so it opens offline and can be mailed as is
-    <out>/tables/<name>.parquet, .csv    headline, differences, monthly_bands,
-                                         neighbourhood_differences, failures
+    <out>/tables/<name>.parquet, .csv    headline, differences, costs_and_benefits,
+                                         monthly_bands, neighbourhood_differences, failures
 
 Which indicators appear is decided by `experiments.compare.INDICATORS` and the columns the
 model produced: a new indicator needs a row there and nothing here.
@@ -37,6 +37,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from experiments.compare import (  # noqa: E402
     Indicator,
     available_indicators,
+    costs_and_benefits,
     differences,
     failures,
     headline,
@@ -57,21 +58,6 @@ MAP_COLOURS = "RdBu_r"
 """Diverging colormap for differences: blue fewer victimisations, red more, white no change."""
 MAPS_PER_ROW = 3
 EQUITY_GROUPS = ("equity", "human rights")
-
-
-@dataclass(frozen=True)
-class LaterIndicator:
-    """Indicators a later model issue brings; the report names them until a column appears."""
-
-    topic: str
-    issue: str
-    columns: tuple[str, ...]
-
-
-LATER_INDICATORS: tuple[LaterIndicator, ...] = (
-    LaterIndicator("cost per crime averted and P(benefits exceed costs)",
-                   "the governance issue, with unit costs", ("cost_per_crime_averted",)),
-)
 
 
 class MapUnavailable(Exception):
@@ -120,6 +106,7 @@ def comparison_tables(summary: pd.DataFrame, monthly: pd.DataFrame,
     return {
         "headline": headline(summary, scenarios),
         "differences": differences(summary, scenarios, reference),
+        "costs_and_benefits": costs_and_benefits(summary, scenarios, reference),
         "monthly_bands": monthly_bands(monthly, scenarios),
         "neighbourhood_differences": neighbourhood_differences(neighbourhoods, summary,
                                                                scenarios, reference),
@@ -141,6 +128,7 @@ def render_report(store: ResultsStore, summary: pd.DataFrame, tables: dict[str, 
         HOW_TO_READ.format(reference=html.escape(reference)),
         headline_section(tables["headline"], indicators, scenarios, reference),
         differences_section(tables["differences"], indicators, colours, reference),
+        money_section(tables["costs_and_benefits"], configuration, reference),
         equity_section(tables, indicators, summary, configuration, scenarios, reference,
                        blocks),
         time_series_section(tables["monthly_bands"], colours),
@@ -267,22 +255,71 @@ def differences_section(table: pd.DataFrame, indicators: Sequence[Indicator],
     return "\n".join(parts)
 
 
+def money_section(table: pd.DataFrame, configuration: Mapping[str, Any], reference: str) -> str:
+    """Costs and benefits in money: the planned budgets, and per scenario against the reference
+    the extra spending, crimes averted, cost per crime averted, net benefit and P(benefits
+    exceed costs)."""
+    parts = ["<section><h2>Costs and benefits</h2>"]
+    planned = configuration.get("planned_budget_per_resident") or {}
+    if planned:
+        matched = (f" Every scenario's capacity was rescaled to {html.escape(reference)}'s "
+                   "planned budget (--equal-budget)." if configuration.get("equal_budget") else "")
+        items = "".join(f"<li>{html.escape(name)}: USD {value:,.2f}</li>"
+                        for name, value in planned.items())
+        parts.append(f"<p>Planned budget per resident a year (capacity as budgeted, prisons "
+                     f"full):{matched}</p><ul>{items}</ul>")
+    if table.empty:
+        parts.append("<p>No pair of runs to compare.</p></section>")
+        return "\n".join(parts)
+    parts.append(
+        f"<p>Against {html.escape(reference)}, replicate by replicate. Spending is what the "
+        "runs spent (prisoners and alternatives paid as they occurred). The cost of crime "
+        "prices each offence by the harm to its victims and society (params.costs.crime; UK "
+        "Home Office 2018 figures scaled to Latin American incomes). <strong>Net benefit</strong>"
+        " = the cost of crime averted minus the extra spending; <strong>P(benefits exceed "
+        "costs)</strong> is the share of paired replicates with a positive net benefit.</p>")
+    header = ("<tr><th>Scenario</th><th>Extra spending per resident (USD a year)</th>"
+              "<th>Crimes averted per 100,000 a year</th><th>Homicides averted per 100,000</th>"
+              "<th>Cost per crime averted (USD)</th><th>Net benefit per resident (USD a year)</th>"
+              "<th>P(benefits exceed costs)</th></tr>")
+    rows = []
+    for _, row in table.iterrows():
+        per_crime = row["cost_per_crime_averted"]
+        if np.isnan(per_crime):
+            per_crime_text = "no crime averted"
+        elif per_crime < 0:
+            per_crime_text = f"saves USD {-per_crime:,.0f} per crime averted"
+        else:
+            per_crime_text = f"{per_crime:,.0f}"
+        rows.append(
+            f"<tr><th>{html.escape(str(row['scenario']))}</th>"
+            f"{_money_cell(row, 'extra_spending_per_resident', 'extra_spending', ',.2f')}"
+            f"{_money_cell(row, 'crimes_averted_per_100k', 'crimes_averted', ',.0f')}"
+            f"<td>{format_difference(row['homicides_averted_per_100k'], ',.1f')}</td>"
+            f"<td>{per_crime_text}</td>"
+            f"{_money_cell(row, 'net_benefit_per_resident', 'net_benefit', ',.0f')}"
+            f"<td>{format_probability(row['p_benefits_exceed_costs'])}</td></tr>")
+    parts.append(f'<table class="results">{header}{"".join(rows)}</table></section>')
+    return "\n".join(parts)
+
+
+def _money_cell(row: Mapping[str, Any] | pd.Series, column: str, interval: str, spec: str) -> str:
+    """A cell with a signed paired mean and, smaller, its 95% interval."""
+    low, high = row[f"{interval}_ci_low"], row[f"{interval}_ci_high"]
+    return (f'<td>{format_difference(row[column], spec)} '
+            f'<span class="small">{format_interval(low, high, spec, signed=True)}</span></td>')
+
+
 def equity_section(tables: Mapping[str, pd.DataFrame], indicators: Sequence[Indicator],
                    summary: pd.DataFrame, configuration: Mapping[str, Any],
                    scenarios: Sequence[str], reference: str,
                    blocks: pd.Series | None = None) -> str:
-    """Equity and human rights: the indicators that exist, what arrives later, and the map."""
+    """Equity and human rights: their indicators and the map."""
     chosen = [indicator for indicator in indicators if indicator.group in EQUITY_GROUPS]
     parts = ["<section><h2>Equity and human rights</h2>"]
     if chosen:
         parts.append(_equity_table(tables["headline"], tables["differences"], chosen, scenarios,
                                    reference))
-    pending = [later for later in LATER_INDICATORS
-               if not any(column in summary.columns for column in later.columns)]
-    if pending:
-        parts.append('<p class="small">Not yet modelled, arriving with later model issues: '
-                     + "; ".join(f"{html.escape(later.topic)} ({html.escape(later.issue)})"
-                                 for later in pending) + ".</p>")
     parts.append(map_section(tables["neighbourhood_differences"], configuration, scenarios,
                              reference, blocks))
     parts.append("</section>")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulation import governance
 from simulation.params import AGE_BANDS, CRIME_TYPES
 from simulation.perception import private_security_demand, punitive_support, victimisation_survey
 
@@ -37,6 +38,8 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "disputes_defused", "dv_supported",
     # private security
     "security_abuse", "guards", "firearms_availability",
+    # governance: fear, police on duty (shocks), programmes in force (elections)
+    "mean_fear", "police_on_duty", "programme_level",
     # justice: flows of the day
     "charged", "detained", "witness_protected", "trials", "wait_days", "convictions",
     "juvenile_convictions", "alternatives", "prison_sentences", "supervision_orders",
@@ -48,7 +51,8 @@ DAILY_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the daily indicator table, in order."""
 STOCK_COLUMNS: tuple[str, ...] = (
-    "corrupt_share", "gang_members", "youth_in_programmes", "guards", "firearms_availability", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
+    "corrupt_share", "gang_members", "youth_in_programmes", "guards", "firearms_availability",
+    "mean_fear", "police_on_duty", "programme_level", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
     "adult_prison_places", "backlog", "supervised", "supported_now", "assisted_now",
 )
 """Daily columns that are levels (averaged over a month or year), not counts (summed)."""
@@ -360,51 +364,44 @@ def justice_indicators(
     }
 
 
-SPENDING_LEVERS: tuple[str, ...] = (
-    "police", "investigation", "prosecution", "prisons", "rehabilitation", "reintegration",
-    "supervision", "victims", "youth_programmes", "situational", "interruption", "councils",
-    "domestic_violence", "regulation",
+SPENDING_LEVERS: tuple[str, ...] = tuple(line.name for line in governance.LINES)
+"""Spending lines of the annual table (``spending_<line>``, US dollars a year)."""
+SPENDING_GROUPS: tuple[str, ...] = (
+    *(f"spending_pillar_{governance.column_name(p)}" for p in governance.PILLARS),
+    *(f"spending_dimension_{governance.column_name(d)}" for d in governance.DIMENSIONS),
 )
-"""Spending lines of the annual table (``spending_<lever>``, US dollars a year)."""
+"""Spending by pillar and by dimension (columns of the annual table)."""
 
 
 def spending(model: CityModel, period: np.ndarray, totals: dict[str, float]) -> dict[str, float]:
-    """The year's spending on each lever at the unit costs of ``params.costs`` (US dollars,
-    scaled to a full year): capacity is paid for whether it is used or not; prisoners,
-    supervision and witness protection as they occur."""
+    """The year's spending by line, pillar and dimension at the unit costs of ``params.costs``
+    (US dollars, scaled to a full year; simulation/governance.py): capacity is paid for whether
+    it is used or not, at the levels in force at the year's end; prisoners, supervision,
+    witness protection, restorative conciliation and regulation as they occur. Also the cost of
+    the year's crimes to victims and society."""
     params = model.params
-    costs, police, justice = params.costs, params.police, params.justice
-    programmes = params.prevention.programmes
-    residents = params.population.residents
-    per_resident = residents / 100_000
     year = 365 / len(period)
 
     def level(column: str) -> float:
         return float(period[:, COLUMN[column]].mean())
 
-    places = justice.prison.capacity_per_100k + justice.prison.juvenile_capacity_per_100k
-    lines = {
-        "police": (police.officers_per_100k + police.military_per_100k) * per_resident * costs.officer_year,
-        "investigation": police.detectives_per_100k * per_resident * costs.detective_year,
-        "prosecution": (justice.court.prosecutors_per_100k * per_resident * costs.prosecutor_year
-                        + totals["witness_protected"] * year * costs.witness_protection_case),
-        "prisons": level("prisoners") * costs.prisoner_year + places * per_resident * costs.prison_place_year,
-        "rehabilitation": (justice.prison.rehabilitation_places_per_100k * per_resident
-                           * costs.rehabilitation_place_year),
-        "reintegration": justice.reintegration.places_per_100k * per_resident * costs.reintegration_place_year,
-        "supervision": level("supervised") * costs.supervision_year,
-        "victims": justice.victims.assistance_places_per_100k * per_resident * costs.victim_place_year,
-        "youth_programmes": programmes.youth_places_per_100k * per_resident * costs.youth_place_year,
-        "situational": programmes.renewal_blocks_per_year * costs.renewal_block,
-        "interruption": programmes.interrupters_per_100k * per_resident * costs.interrupter_year,
-        "councils": programmes.councils * costs.council_year,
-        "domestic_violence": programmes.dv_places_per_100k * per_resident * costs.dv_place_year,
-        "regulation": (level("guards") * params.private_security.regulation
-                       * costs.regulation_guard_year),
-    }
-    row = {f"spending_{lever}": float(lines[lever]) for lever in SPENDING_LEVERS}
+    demand = governance.Demand(prisoners=level("prisoners"), supervised=level("supervised"),
+                               witness_cases=totals["witness_protected"] * year,
+                               reparations=totals["reparations"] * year, guards=level("guards"))
+    lines = governance.cost_lines(params, demand)
+    row = {f"spending_{name}": value for name, value in lines.items()}
+    for pillar, value in governance.by_pillar(lines).items():
+        row[f"spending_pillar_{governance.column_name(pillar)}"] = value
+    for dimension, value in governance.by_dimension(lines).items():
+        row[f"spending_dimension_{governance.column_name(dimension)}"] = value
+    residents = params.population.residents
     row["spending_total"] = float(sum(lines.values()))
     row["spending_per_resident"] = row["spending_total"] / residents
+    crimes = {crime: totals[f"true_{crime}"] * year for crime in CRIME_TYPES}
+    row["crime_cost"] = governance.crime_cost(params, crimes)
+    row["crime_cost_per_resident"] = row["crime_cost"] / residents
+    row["social_cost_per_resident"] = row["spending_per_resident"] + row["crime_cost_per_resident"]
+    row["programme_level"] = model.government.programme_level
     return row
 
 
@@ -480,7 +477,9 @@ JUSTICE_SUMMARY: tuple[str, ...] = (
     "prison_sentences_per_100k", "alternatives_share", "supervised_per_100k", "releases_per_100k",
     "programmes_completed_per_100k", "supported_per_100k", "victims_assisted_per_100k",
     "reparations_per_100k", "averted_by_assistance_per_100k",
-    *(f"spending_{lever}" for lever in SPENDING_LEVERS), "spending_total", "spending_per_resident",
+    *(f"spending_{lever}" for lever in SPENDING_LEVERS), *SPENDING_GROUPS, "spending_total",
+    "spending_per_resident", "crime_cost_per_resident", "social_cost_per_resident",
+    "programme_level",
 )
 """Annual justice and spending indicators that the run's summary averages."""
 

@@ -30,7 +30,7 @@ import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
-from simulation import justice, offending, perception, prevention, security, youth
+from simulation import governance, justice, offending, perception, prevention, security, youth
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
@@ -81,6 +81,7 @@ class CityModel(mesa.Model):
         self.params = params = params or Parameters()
         self.horizon = days if days is not None else params.days
         self.warmup = params.warmup_days
+        self.shock_attractiveness = 1.0  # a shock's factor on every block's base attractiveness
         # The city's geography comes from its own seed (the same city in every replicate) unless
         # city.seed is unset, when it is drawn from the run's seed like everything else.
         city_rng = self.rng if params.city.seed is None else np.random.default_rng(params.city.seed)
@@ -127,6 +128,7 @@ class CityModel(mesa.Model):
         self._create_justice()
         self._create_prevention()
         self.private_security = security.PrivateSecurity(self, params.private_security)
+        self.government = governance.Government(self)
         self.releases = ReleaseCohorts(self.population.size)
         self.indicators = IndicatorLog(days=self.horizon, blocks=self.city.cells,
                                        neighbourhoods=self.city.neighbourhoods)
@@ -189,6 +191,7 @@ class CityModel(mesa.Model):
         self.call_capacity = police.calls_per_unit * (reactive + 0.25 * (len(strategies) - reactive))
         self.detective_capacity = (police.detectives_per_100k * residents / 100_000
                                    * police.cases_per_detective / DAYS_PER_YEAR)
+        self.full_capacity = (self.call_capacity, self.detective_capacity)  # before any shock
 
     def _create_justice(self) -> None:
         """The court, the adult prison and the juvenile centre (Mesa agents), and the pools of
@@ -223,6 +226,30 @@ class CityModel(mesa.Model):
         self.dv_services = prevention.DomesticViolenceServices(self, params.dv_places_per_100k * per)
         self.renewal.renew(0, self.base_attractiveness)  # before any crime: the likeliest targets
 
+    def put_capacity_in_force(self, police_share: float, attractiveness: float) -> None:
+        """Resize what runs on ``self.params`` after an election cut or a shock: programme
+        places, the share of police units on duty (and calls and investigations with them) and
+        the shock's factor on base attractiveness."""
+        params, per = self.params, self.population.size / 100_000
+        programmes, justice_params = params.prevention.programmes, params.justice
+        self.youth_programme.resize(programmes.youth_places_per_100k * per)
+        self.renewal.resize(programmes.renewal_blocks_per_year)
+        self.interrupters.resize(programmes.interrupters_per_100k * per)
+        self.councils.resize(programmes.councils)
+        self.dv_services.resize(programmes.dv_places_per_100k * per)
+        self.prisons["adult"].programme_places = justice_params.prison.rehabilitation_places_per_100k * per
+        self.reintegration.capacity = round(justice_params.reintegration.places_per_100k * per)
+        self.victim_services.capacity = round(justice_params.victims.assistance_places_per_100k * per)
+        units = list(self.police_units)
+        on_duty = round(police_share * len(units))
+        for rank, index in enumerate(self.government.duty_order(len(units))):
+            units[index].on_duty = rank < on_duty
+        calls, detectives = self.full_capacity
+        self.call_capacity, self.detective_capacity = calls * police_share, detectives * police_share
+        if attractiveness != self.shock_attractiveness:
+            self.base_attractiveness *= attractiveness / self.shock_attractiveness
+            self.shock_attractiveness = attractiveness
+
     @property
     def firearms_availability(self) -> float:
         """Chance that a violent offender is armed, guns leaked by security firms included."""
@@ -246,6 +273,8 @@ class CityModel(mesa.Model):
         if day > 0 and day % DAYS_PER_MONTH == 0:
             self.refresh_residents(day)
         self.cases_today = self.homicides_today = self.violence_today = self.calls_today = 0
+        if self.day >= 0:
+            self.government.step(self.day)
         self.administer_justice(day)
         self.arrest_investigated(day)
         self.police_visits[:] = 0.0
@@ -1035,6 +1064,9 @@ class CityModel(mesa.Model):
         log.add("security_abuse", self.private_security.abuses_today(self.rng))
         log.add("guards", self.private_security.guards)
         log.add("firearms_availability", self.firearms_availability)
+        log.add("mean_fear", float(self.population.fear.mean()))
+        log.add("police_on_duty", sum(unit.on_duty for unit in self.police_units))
+        log.add("programme_level", self.government.programme_level)
         log.neighbourhood_counts["guard_coverage"] += self.private_security.coverage_by_neighbourhood()
         log.add("police_visits", float(self.police_visits.sum()))
         log.person_days_by_age += self.residents_by_age_band

@@ -806,13 +806,46 @@ class JusticeParams(_Section):
         return self
 
 
+CrimeCostParams = _per_crime_type(
+    "CrimeCostParams",
+    {"property": 1400.0, "robbery": 5300.0, "assault": 4700.0, "homicide": 1_500_000.0,
+     "domestic": 6600.0},
+    unit="USD per offence (2018 prices)",
+    source="UK Home Office (Heeks et al. 2018): homicide GBP 3.2 m, robbery GBP 11,320 "
+           "(REFERENCE.md); assault the mean of violence with and without injury (GBP 14,050 "
+           "and 5,930), domestic violence with injury, property GBP 3,000 between theft and "
+           "burglary (secondary); converted at USD 1.34 per GBP and scaled by 0.35, the ratio "
+           "of GDP per head (PPP) of Latin America to the UK (benefit transfer with income "
+           "elasticity 1: assumption)",
+    description="Cost of one offence to its victims and society (harm, health, lost output)",
+    le=1e9)
+
+
 class CostParams(_Section):
-    """Unit costs of the levers, for spending and equal-cost comparisons (US dollars a year)."""
+    """Unit costs of the levers and of crime, in US dollars at 2018 prices (the price level of
+    the crime costs' source), for spending and equal-cost comparisons."""
 
     officer_year: float = param(
-        20000.0, unit="USD per officer-year", ge=0, le=1e7,
-        source="assumption (pay and equipment of a police officer in the region, secondary)",
+        23000.0, unit="USD per officer-year at wage ratio 1", ge=0, le=1e7,
+        source="assumption (pay and equipment of a police officer in the region, secondary); "
+               "pay is 70% of it and scales with police.wage_ratio, so the default ratio 0.8 "
+               "costs USD 19,800",
         description="A sworn officer or soldier on the force")
+    training_officer_year: float = param(
+        1500.0, unit="USD per officer-year at training 1", ge=0, le=1e6,
+        source="assumption (academy time, instructors, in-service courses)",
+        description="Professional training, paid in proportion to police.training")
+    oversight_officer_year: float = param(
+        600.0, unit="USD per officer-year at oversight 1", ge=0, le=1e6, source="assumption",
+        description="Civilian oversight and accountability bodies, in proportion to "
+                    "police.oversight")
+    audit_officer_year: float = param(
+        500.0, unit="USD per officer-year at audit level 1", ge=0, le=1e6, source="assumption",
+        description="Internal or external audits of the force, each in proportion to its level")
+    municipal_capacity_resident_year: float = param(
+        2.0, unit="USD per resident-year per unit of index", ge=0, le=1e4, source="assumption",
+        description="Strengthening the municipality: staff (technical capacity), "
+                    "coordination and data systems (each index 0-1 paid at this rate)")
     detective_year: float = param(25000.0, unit="USD per detective-year", ge=0, le=1e7,
                                   source="assumption", description="An investigator")
     prosecutor_year: float = param(40000.0, unit="USD per prosecutor-year", ge=0, le=1e7,
@@ -837,6 +870,9 @@ class CostParams(_Section):
                                     description="Probation or community service of one offender")
     victim_place_year: float = param(2500.0, unit="USD per place-year", ge=0, le=1e7,
                                      source="assumption", description="One victim assistance place")
+    restorative_case: float = param(
+        400.0, unit="USD per case", ge=0, le=1e7, source="assumption (a mediator's time)",
+        description="One restorative conciliation with reparation to the victim")
     witness_protection_case: float = param(3000.0, unit="USD per case", ge=0, le=1e7,
                                            source="assumption",
                                            description="Protecting the witnesses of one case")
@@ -857,6 +893,8 @@ class CostParams(_Section):
         description="Licensing and inspecting private guards (public cost)")
     dv_place_year: float = param(3000.0, unit="USD per place-year", ge=0, le=1e7,
                                  source="assumption", description="One domestic-violence service place")
+    crime: CrimeCostParams = Field(default_factory=CrimeCostParams,
+                                   description="Costs of crime to victims and society")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1117,6 +1155,90 @@ StreetFootfall = _per_land_use(
     description="Relative number of people out in the street on a block, by land use")
 
 
+# --------------------------------------------------------------------------------------------
+# Governance: elections and shocks
+# --------------------------------------------------------------------------------------------
+
+
+class GovernanceParams(_Section):
+    """The political cycle: elections that may cut programmes unless parties agree."""
+
+    election_interval_years: float = param(
+        4.0, unit="years", gt=0, le=20,
+        source="assumption (most mayors and presidents of the region serve four-year terms)",
+        description="Years between elections")
+    first_election_year: float = param(
+        2.0, unit="recorded years", ge=0, le=100, source="assumption (mid-term of the run)",
+        description="When the first election falls, counted from the first recorded day")
+    cross_party_agreement: bool = param(
+        False, unit="yes/no",
+        source="policy lever (the MISPA papers ask for policies that transcend party lines); "
+               "the status quo has none",
+        description="Parties agree to keep the programmes whoever wins: no election cuts them")
+    reversal_probability: float = param(
+        0.5, unit="probability per election", ge=0, le=1,
+        source="assumption (about half of elections change the party in office)",
+        description="Chance that an election without an agreement brings a government that "
+                    "cuts its predecessor's programmes")
+    cut_share: float = param(
+        0.6, unit="share of places", ge=0, le=1, source="assumption",
+        description="Share of every programme's places a reversal cuts (prevention "
+                    "programmes, rehabilitation, reintegration, victim assistance)")
+
+
+class ShockParams(_Section):
+    """A shock at a chosen time: police taken off the streets, jobs lost, places degraded."""
+
+    start_year: float = param(0.0, unit="recorded years", ge=0, le=100, source="scenario setting",
+                              description="When the shock starts, counted from the first recorded day")
+    duration_days: int = param(0, unit="days", ge=0, le=36500, source="scenario setting",
+                               description="How long it lasts (0: no shock)")
+    police_share: float = param(1.0, unit="share of units", ge=0, le=1, source="assumption",
+                                description="Share of police units on duty during the shock")
+    unemployment_factor: float = param(1.0, unit="ratio", ge=0.1, le=5, source="assumption",
+                                       description="Unemployment rate multiplied by this")
+    attractiveness_factor: float = param(
+        1.0, unit="ratio", gt=0, le=5, source="assumption",
+        description="Base attractiveness of every block multiplied by this (damage, darkness)")
+
+
+class DisasterParams(ShockParams):
+    """A natural disaster: police diverted to relief, damage and darkness, jobs lost."""
+
+    police_share: float = param(
+        0.6, unit="share of units", ge=0, le=1,
+        source="assumption (rescue and relief duties take about 40% of patrols)",
+        description="Share of police units on duty during the disaster")
+    unemployment_factor: float = param(1.3, unit="ratio", ge=0.1, le=5, source="assumption",
+                                       description="Unemployment rate multiplied by this")
+    attractiveness_factor: float = param(
+        1.2, unit="ratio", gt=0, le=5,
+        source="assumption (damaged homes and shops, streets without light: looting)",
+        description="Base attractiveness of every block multiplied by this")
+
+
+class EconomicCrisisParams(ShockParams):
+    """An economic crisis: jobs lost, above all among the young and the poor."""
+
+    unemployment_factor: float = param(
+        1.6, unit="ratio", ge=0.1, le=5,
+        source="assumption (e.g. Argentina 2001-02: unemployment from about 14% to 21%, "
+               "secondary)",
+        description="Unemployment rate multiplied by this")
+    police_share: float = param(
+        0.9, unit="share of units", ge=0, le=1,
+        source="assumption (fuel and overtime budgets cut)",
+        description="Share of police units on duty during the crisis")
+
+
+class ShocksParams(_Section):
+    """Shocks a scenario overlay can switch on (all off by default)."""
+
+    disaster: DisasterParams = Field(default_factory=DisasterParams, description="A disaster")
+    economic_crisis: EconomicCrisisParams = Field(default_factory=EconomicCrisisParams,
+                                                  description="An economic crisis")
+
+
 class ReportingParams(_Section):
     """Informal guardianship, reporting by victims and recording by the police."""
 
@@ -1266,6 +1388,10 @@ class Parameters(_Section):
                                          description="The municipality and its programmes")
     private_security: PrivateSecurityParams = Field(default_factory=PrivateSecurityParams,
                                                     description="Private security firms")
+    governance: GovernanceParams = Field(default_factory=GovernanceParams,
+                                         description="Elections and policy continuity")
+    shocks: ShocksParams = Field(default_factory=ShocksParams,
+                                 description="Disasters and economic crises")
 
     @property
     def days(self) -> int:
@@ -1299,6 +1425,8 @@ def _describe_range(info: Any) -> str:
             if getattr(meta, attr, None) is not None:
                 upper = f"{'<=' if attr == 'le' else '<'} {getattr(meta, attr)}"
     annotation = info.annotation
+    if annotation is bool:
+        return "true or false"
     if isinstance(annotation, type) and issubclass(annotation, StrEnum):
         return "one of " + ", ".join(m.value for m in annotation)
     return ", ".join(part for part in (lower, upper) if part) or "any"

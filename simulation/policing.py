@@ -96,6 +96,7 @@ class PoliceUnit(mesa.Agent):
         self.sector = sector
         self.strategy = PatrolStrategy(strategy)
         self.military = military
+        self.on_duty = True  # False while a shock takes the unit off the streets
         self.blocks_today = np.empty(0, dtype=np.int64)
         self.beat = self._draw_beat() if self.strategy is PatrolStrategy.COMMUNITY else None
 
@@ -116,7 +117,7 @@ class PoliceUnit(mesa.Agent):
     def patrol(self) -> None:
         """Choose today's blocks, add the unit's presence to the police map, act there."""
         model = self.model
-        if self.strategy is PatrolStrategy.REACTIVE:
+        if self.strategy is PatrolStrategy.REACTIVE or not self.on_duty:
             self.blocks_today = np.empty(0, dtype=np.int64)
             return
         visits = model.visits_per_unit

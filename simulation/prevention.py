@@ -69,6 +69,11 @@ class Programme(mesa.Agent):
         self.budgeted = budgeted
         self.capacity = model.municipality.delivered(budgeted)
 
+    def resize(self, budgeted: float) -> None:
+        """A new budget (an election cut): the places delivered change from today."""
+        self.budgeted = budgeted
+        self.capacity = self.model.municipality.delivered(budgeted)
+
 
 class YouthProgramme(Programme):
     """Mentoring, schooling and jobs for the young people at highest observed risk."""
@@ -134,6 +139,20 @@ class YouthProgramme(Programme):
             self.enrolled[self.ids[gone]] = False
             self.ids, self.until = self.ids[~gone], self.until[~gone]
 
+    def resize(self, budgeted: float) -> None:
+        """Cut (or grow) the programme; the latest entrants beyond the new capacity leave
+        before they finish, without the lasting effect."""
+        super().resize(budgeted)
+        if self.capacity and len(self.enrolled) == 0:
+            self.enrolled = np.zeros(self.model.population.size, dtype=bool)
+        excess = len(self.ids) - self.capacity
+        if excess > 0:
+            order = np.argsort(self.until, kind="stable")  # the latest to finish leave first
+            leaving = self.ids[order[-excess:]]
+            self.enrolled[leaving] = False
+            keep = np.sort(order[:-excess])
+            self.ids, self.until = self.ids[keep], self.until[keep]
+
     def motivation_factor(self) -> float:
         params = self.model.params.prevention.programmes
         return float(np.exp(-params.youth_effect * self.model.municipality.delivery))
@@ -160,7 +179,8 @@ class Renewal(Programme):
         delivery = model.municipality.delivery
         city.lighting[blocks] += (1.0 - city.lighting[blocks]) * delivery
         city.disorder[blocks] *= 1.0 - params.renewal_disorder_cut * delivery
-        model.base_attractiveness[:] = city.base_attractiveness(model.params.opportunity)
+        model.base_attractiveness[:] = (city.base_attractiveness(model.params.opportunity)
+                                        * model.shock_attractiveness)
         for name in ("lighting", "disorder"):  # the Mesa property layers show the works too
             getattr(model.grid, name).data.reshape(-1)[blocks] = getattr(city, name)[blocks]
         self.renewed_day[blocks] = day
@@ -178,6 +198,12 @@ class Interrupters(Programme):
         self.per_day = self.capacity * params.disputes_per_interrupter / DAYS_PER_YEAR
         self.credit = 0.0
         self.last_day = -1
+
+    def resize(self, budgeted: float) -> None:
+        super().resize(budgeted)
+        params = self.model.params.prevention.programmes
+        self.per_day = self.capacity * params.disputes_per_interrupter / DAYS_PER_YEAR
+        self.credit = min(self.credit, 30 * self.per_day)
 
     def mediate(self, day: int, linked: np.ndarray) -> np.ndarray:
         """Which of these new disputes are defused (bool per dispute).
@@ -205,17 +231,28 @@ class Councils(Programme):
 
     def __init__(self, model: CityModel, budgeted: float) -> None:
         super().__init__(model, budgeted)
+        self.neighbourhoods = np.empty(0, dtype=np.int64)
+        self._place(self.capacity)
+
+    def _place(self, count: int) -> None:
+        """Councils in the ``count`` poorest neighbourhoods: trust rises where one opens and
+        falls back where one closes."""
+        model = self.model
         order = np.argsort(model.city.neighbourhood_ses, kind="stable")
-        self.neighbourhoods = order[:min(self.capacity, len(order))]
-        self.blocks = np.isin(model.city.neighbourhood, self.neighbourhoods)
-        if len(self.neighbourhoods) == 0:
-            return
+        chosen = order[:min(count, len(order))]
         starts = model.population.neighbourhood_start
         gain = model.params.prevention.programmes.council_trust * model.municipality.delivery
         trust_base = model.population.trust_base
-        for neighbourhood in self.neighbourhoods:
+        for neighbourhood, sign in [(n, 1.0) for n in np.setdiff1d(chosen, self.neighbourhoods)] + \
+                [(n, -1.0) for n in np.setdiff1d(self.neighbourhoods, chosen)]:
             inside = slice(starts[neighbourhood], starts[neighbourhood + 1])
-            trust_base[inside] = np.minimum(1.0, trust_base[inside] + gain)
+            trust_base[inside] = np.clip(trust_base[inside] + sign * gain, 0.0, 1.0)
+        self.neighbourhoods = chosen
+        self.blocks = np.isin(model.city.neighbourhood, self.neighbourhoods)
+
+    def resize(self, budgeted: float) -> None:
+        super().resize(budgeted)
+        self._place(self.capacity)
 
     @property
     def residents_in(self) -> np.ndarray:
@@ -236,6 +273,11 @@ class DomesticViolenceServices(Programme):
         super().__init__(model, budgeted)
         households = len(model.population.household_size) if self.capacity else 0
         self.until = np.full(households, -1, dtype=np.int32)  # only allocated with places
+
+    def resize(self, budgeted: float) -> None:
+        super().resize(budgeted)
+        if self.capacity and len(self.until) == 0:
+            self.until = np.full(len(self.model.population.household_size), -1, dtype=np.int32)
 
     def support(self, day: int, households: np.ndarray) -> int:
         """Give free places to these households (first come, first served)."""

@@ -166,9 +166,62 @@ def test_compare_bad_input_exits_2_with_one_message(tmp_path, args, message):
     assert message in " ".join(result.output.split())
 
 
-def test_scenarios_lists_the_library_and_shows_levers():
-    listing = invoke("scenarios").output
-    assert all(name in listing for name in ("baseline", "punitive", "comprehensive"))
-    shown = invoke("scenarios", "show", "punitive").output
+def test_scenarios_lists_the_library_by_pillar_with_costs_and_shows_levers():
+    listing = " ".join(invoke("scenarios").output.split())
+    for text in ("baseline", "punitive", "comprehensive", "hotspot_policing", "youth_prevention",
+                 "police management", "prevention of crime and violence", "overlays",
+                 "election_reversal", "59.00", "107.80"):
+        assert text in listing, text
+    shown = " ".join(invoke("scenarios", "show", "punitive").output.split())
     assert "police.officers_per_100k" in shown and "300.0" in shown
+    assert "planned cost by pillar" in shown and "police management" in shown
+    assert "+48.80" in shown  # 107.80 - 59.00 in total
     assert invoke("scenarios", "show", "nope").exit_code == 2
+    overlaid = " ".join(invoke("scenarios", "show", "punitive+disaster").output.split())
+    assert "shocks.disaster.duration_days" in overlaid and "punitive -> disaster" in overlaid
+
+
+@pytest.mark.parametrize(("text", "messages"), [
+    ('description = "x"\n[police]\nofficers_per_100 = 200\n',
+     ["bad.toml", "unknown parameter 'police.officers_per_100'", "police.officers_per_100k"]),
+    ('description = "x"\n[police]\nstrategy = "saturate"\n',
+     ["bad.toml", "police.strategy = 'saturate'", "Valid: one of random, hotspot"]),
+    ('description = "x"\n[justice.sentencing]\nseverity = -1\n',
+     ["bad.toml", "justice.sentencing.severity = -1", "Valid: >="]),
+    ('description = "x"\nextends = "basline"\n',
+     ["bad.toml", "extends = 'basline'", "no scenario 'basline'", "give a path relative"]),
+    ('description = "x"\npillar = "policing"\n',
+     ["bad.toml", "pillar = 'policing'", "'police management'"]),
+])
+def test_a_malformed_scenario_gets_one_message_naming_file_key_and_choices(tmp_path, text, messages):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    for args in (["scenarios", "show", path], ["compare", "baseline", path, "--out", tmp_path / "o"]):
+        result = invoke(*args)
+        assert result.exit_code == 2, result.output
+        output = " ".join(result.output.split())
+        assert output.count("error:") == 1
+        for message in messages:
+            assert message in output, (message, output)
+    assert not (tmp_path / "o").exists()
+
+
+def test_compare_at_equal_budget_reports_costs_benefits_equity_and_human_rights(tmp_path):
+    out = tmp_path / "equal"
+    result = invoke("compare", "baseline", "punitive", "comprehensive", "--equal-budget", "--reps",
+                    2, "--residents", 3000, "--years", 0.3, "--workers", 1, "--quiet", "--out", out)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    planned = manifest["configuration"]["planned_budget_per_resident"]
+    assert manifest["configuration"]["equal_budget"] is True
+    for name in ("punitive", "comprehensive"):
+        assert planned[name] == pytest.approx(planned["baseline"], rel=1e-6)
+    money = pd.read_parquet(out / "tables" / "costs_and_benefits.parquet").set_index("scenario")
+    assert set(money.index) == {"punitive", "comprehensive"}
+    assert money[["extra_spending_per_resident", "crimes_averted_per_100k", "net_benefit_per_resident",
+                  "p_benefits_exceed_costs"]].notna().all().all()
+    page = (out / "report.html").read_text()
+    for text in ("Costs and benefits", "Cost per crime averted", "P(benefits exceed costs)",
+                 "Equity and human rights", "Prison occupancy", "Incidents of police abuse",
+                 "Victimisation gap", "rescaled"):
+        assert text in page, text

@@ -326,11 +326,16 @@ MIX = {"justice.sentencing.severity": 1.5, "justice.sentencing.alternatives": 0.
        "justice.reintegration.places_per_100k": 50.0}
 ALL_LENIENCY = {"justice.sentencing.severity": 0.5, "justice.sentencing.alternatives": 1.0,
                 "justice.prison.rehabilitation_places_per_100k": 0.0,
-                "justice.reintegration.places_per_100k": 330.0}
+                "justice.reintegration.places_per_100k": 380.0}
 POLICIES = {"baseline": {}, "certainty": CERTAINTY, "severity": SEVERITY,
-            "punishment": ALL_PUNISHMENT, "mix": MIX, "leniency": ALL_LENIENCY,
             "crowded": {"justice.prison.capacity_per_100k": 100.0},
             "separated": {"justice.prison.separation": 1.0}}
+# S12 needs more than the few seeds above: the three budgets' crime differs by about 3%, with a
+# paired spread between seeds of about 2.5%. Ten recorded years, eight seeds, and the budget
+# held for the whole run (a cross-party agreement: no election cuts the programmes).
+S12 = {"punishment": ALL_PUNISHMENT, "mix": MIX, "leniency": ALL_LENIENCY}
+S12_SEEDS = tuple(range(1, 9))
+S12_RUN = {"years": 10, "governance.cross_party_agreement": True}
 JUSTICE_SPENDING = ("spending_prisons", "spending_rehabilitation", "spending_reintegration",
                     "spending_supervision")
 
@@ -356,6 +361,22 @@ def policies():
             for name, runs in summaries.items()}
 
 
+def _s12_run(job: tuple[str, int]) -> tuple[str, int, dict]:
+    name, seed = job
+    params = with_overrides(Parameters(), {**S12_RUN, **S12[name]})
+    return name, seed, run(params, seed=seed).summary
+
+
+@pytest.fixture(scope="module")
+def s12():
+    """The three S12 budgets on the default city, seeds 1-8 (common random numbers): name ->
+    one summary per seed, in seed order."""
+    jobs = [(name, seed) for name in S12 for seed in S12_SEEDS]
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_s12_run, jobs))
+    return {name: [summary for n, _, summary in results if n == name] for name in S12}
+
+
 def test_certainty_of_arrest_deters_more_than_an_equal_cost_rise_in_severity(policies):
     # S7 (Nagin 2013): certainty of apprehension deters, severity much less.
     base, certain, severe = policies["baseline"], policies["certainty"], policies["severity"]
@@ -366,20 +387,21 @@ def test_certainty_of_arrest_deters_more_than_an_equal_cost_rise_in_severity(pol
     assert severe["prisoners_per_100k"] > 1.2 * base["prisoners_per_100k"]  # and its price
 
 
-def test_at_one_budget_a_mix_with_rehabilitation_cuts_reoffending_without_more_crime(policies):
-    # S12 (Berenji, Chou & D'Orsogna 2014), setup in POLICIES above and in docs/ODD.md. The
-    # model's crime differences between the three (1-3%) are within the run-to-run spread of a
-    # few seeds, so only what is robust is asserted: the mix reoffends much less than either
-    # extreme at the same cost and has no more crime than either.
-    justice = {name: sum(policies[name][key] for key in JUSTICE_SPENDING)
-               for name in ("punishment", "mix", "leniency")}
+def test_at_one_budget_a_mix_of_punishment_and_rehabilitation_beats_both_extremes(s12):
+    # S12 (Berenji, Chou & D'Orsogna 2014), setup in S12 above and in docs/ODD.md.
+    def mean(name, key):
+        return float(np.mean([summary[key] for summary in s12[name]]))
+
+    justice = {name: sum(mean(name, key) for key in JUSTICE_SPENDING) for name in S12}
     budget = justice["punishment"]
     assert all(abs(spent / budget - 1) < 0.05 for spent in justice.values())
-    crime = {name: policies[name]["true_crime_rate"] for name in justice}
-    assert crime["mix"] < 1.03 * crime["punishment"]
-    assert crime["mix"] < 1.03 * crime["leniency"]
+    crime = {name: np.array([summary["true_crime_rate"] for summary in s12[name]]) for name in S12}
+    for extreme in ("punishment", "leniency"):
+        paired = crime["mix"] / crime[extreme] - 1
+        assert paired.mean() < -0.015  # measured: -2.9% and -3.0%
+        assert (paired < 0).sum() >= 6  # measured: 7 of 8 seeds each
     # Punishment fills the prisons, leniency empties them; the mix cuts re-arrest.
-    assert (policies["punishment"]["prisoners_per_100k"] > policies["mix"]["prisoners_per_100k"]
-            > policies["leniency"]["prisoners_per_100k"])
-    assert policies["mix"]["rearrest_1y"] < policies["punishment"]["rearrest_1y"] - 0.05
-    assert policies["mix"]["rearrest_1y"] < policies["leniency"]["rearrest_1y"] - 0.03
+    assert (mean("punishment", "prisoners_per_100k") > mean("mix", "prisoners_per_100k")
+            > mean("leniency", "prisoners_per_100k"))
+    assert mean("mix", "rearrest_1y") < mean("punishment", "rearrest_1y") - 0.05
+    assert mean("mix", "rearrest_1y") < mean("leniency", "rearrest_1y") - 0.03
