@@ -422,6 +422,96 @@ def scenarios_show(
 
 
 @app.command()
+def sensitivity(
+    out: Annotated[Path | None, typer.Option("--out", help="Directory for results, tables, figures "
+                                                          "and report.html")] = None,
+    method: Annotated[str, typer.Option(help="morris (screening) or sobol (indices)")] = "morris",
+    n: Annotated[int, typer.Option("--n", help="Morris trajectories, or the Sobol base sample "
+                                               "(a power of 2)")] = 10,
+    reps: Annotated[int, typer.Option(help="Replicates per design point (common random "
+                                           "numbers)")] = 2,
+    outcomes: Annotated[str, typer.Option(help="Comma-separated outputs of the runs' summary")] = (
+        "true_crime_rate,homicide_rate,prisoners_per_100k"),
+    params_file: Annotated[Path | None, typer.Option("--params", help="TOML file narrowing the "
+                                                     "uncertain parameters")] = None,
+    scenario: Annotated[str, typer.Option(help="The scenario whose parameters vary")] = "baseline",
+    residents: Annotated[int | None, typer.Option(help="Residents (default: the scenario's)")] = None,
+    years: Annotated[float | None, typer.Option(help="Years to simulate (default: the scenario's)")] = None,
+    groups: Annotated[bool, typer.Option("--groups", help="Sample and analyse by pillar group")] = False,
+    second_order: Annotated[bool, typer.Option("--second-order", help="Sobol second-order "
+                                                                      "indices too")] = False,
+    seed: Annotated[int, typer.Option(help="Root seed of the sample and the replicates")] = 0,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core)")] = None,
+    dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local', tcp://host:8786, or a "
+                                                  "job-queue cluster file")] = None,
+    model: Annotated[str, typer.Option(help="city, or the ishigami test function")] = "city",
+    list_: Annotated[bool, typer.Option("--list", help="Print the uncertain parameters and stop")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+) -> None:
+    """Global sensitivity analysis (SALib): Morris screening or Sobol indices, with replicates
+    and a dummy parameter as the noise floor. Re-running with the same --out resumes."""
+    import numpy as np
+
+    from calibration.parameters import SpecificationError, Uncertain, load_specification
+    from calibration.sensitivity import SensitivityError
+    from calibration.study import run_study
+    from calibration.testmodels import ISHIGAMI_BOUNDS
+    from experiments.executors import ExecutorError, make_executor
+    from experiments.store import StoreMismatch
+
+    try:
+        if model not in ("city", "ishigami"):
+            raise InputError(f"--model {model!r}: valid: city, ishigami")
+        if model == "ishigami":
+            factors = [Uncertain(name, *ISHIGAMI_BOUNDS, group="Ishigami") for name in ("x1", "x2", "x3")]
+            base: object = {"noise": 0.5}
+            wanted = [o.strip() for o in outcomes.split(",") if o.strip()]
+            outcome_list = wanted if wanted and wanted != ["true_crime_rate", "homicide_rate",
+                                                             "prisoners_per_100k"] else ["y"]
+        else:
+            factors = load_specification(params_file)
+            outcome_list = [o.strip() for o in outcomes.split(",") if o.strip()]
+            base = resolve_scenarios([scenario], residents, years)[scenario][1]
+        if list_:
+            table = Table(title=f"{len(factors)} uncertain parameters (narrow them with --params FILE)")
+            table.add_column("parameter", no_wrap=True,
+                             min_width=max(len(item.name) for item in factors))
+            for column in ("default", "low", "high", "distribution", "group", "source"):
+                table.add_column(column, overflow="fold")
+            for item in factors:
+                table.add_row(item.name, f"{item.default:g}", f"{item.low:g}", f"{item.high:g}",
+                              item.distribution, item.group, item.source)
+            console.print(table)
+            return
+        if out is None:
+            raise InputError("--out: give a directory for the results (e.g. --out results/morris)")
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out} is a file; give a directory")
+        if not outcome_list:
+            raise InputError("--outcomes: name at least one output, e.g. homicide_rate")
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers {workers}: needs at least 1")
+        executor = make_executor(workers, dask)
+    except (SpecificationError, ParameterError, InputError, ExecutorError) as error:
+        raise fail(str(error)) from None
+    console.print(f"{method} on {len(factors)} parameters + a dummy, n={n}, {reps} replicates, "
+                  f"on {executor.describe()}")
+    try:
+        with executor:
+            result = run_study(method, factors, n, reps, outcome_list, out, executor, base=base,
+                               model=model, seed=seed, grouped=groups, second_order=second_order,
+                               show_progress=not quiet, console=errors)
+    except (SensitivityError, StoreMismatch) as error:
+        raise fail(str(error)) from None
+    done = result.outcome
+    if done.already_done:
+        console.print(f"resumed: {done.already_done} runs were already in {out}, computed {done.computed}")
+    console.print(f"{done.total - len(done.failures)} of {done.total} runs ok in {done.seconds:.0f} s; "
+                  f"report: {result.report}")
+    del np
+
+
+@app.command()
 def params(
     markdown: Annotated[bool, typer.Option(help="Print the table as Markdown")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the table as JSON")] = False,

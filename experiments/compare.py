@@ -147,6 +147,11 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("social_cost_per_resident",
               "Spending plus the cost of crime per resident a year (USD)", ",.0f", "lower",
               "money"),
+    *(Indicator(f"spending_pillar_{pillar.replace('-', '_').replace(' ', '_')}",
+                f"Spending on {pillar} (USD a year)", ",.0f", None, "money")
+      for pillar in ("public-security management", "prevention of crime and violence",
+                     "police management", "citizen and community participation",
+                     "international cooperation")),
     Indicator("reporting_rate", "Share of crimes that victims report", ".1%", "higher",
               "information"),
     Indicator("dark_figure", "Dark figure: share of crimes never recorded", ".1%", "lower",

@@ -9,6 +9,11 @@ i.e. the r-th child of the root seed. The seed depends on the replicate's global
 never on the batch or worker that runs it, and not on the design point, so every scenario (or
 design point) of an experiment is run with the same replicate seeds — common random numbers,
 which make differences between scenarios differences of policy, not of seed noise.
+
+One exception, by design: a sensitivity design's dummy parameter is the random stream itself.
+A point whose dummy differs runs with spawn key (r, stream), so the dummy's index measures what
+changing nothing but the random draws does to an outcome (the noise floor); points that differ
+only in real parameters share the stream and keep common random numbers.
 """
 
 from __future__ import annotations
@@ -38,9 +43,13 @@ class RunSpec:
     root_seed: int
     params: dict = field(compare=False, repr=False)
     days: int | None = None
+    model: str = "city"  # or a test model of `experiments.engine.TEST_MODELS` (e.g. "ishigami")
+    stream: int | None = None  # a sensitivity design's dummy parameter: another random stream
 
     @property
     def seed(self) -> np.random.SeedSequence:
+        if self.stream is not None:
+            return np.random.SeedSequence(self.root_seed, spawn_key=(self.replicate, self.stream))
         return replicate_seed(self.root_seed, self.replicate)
 
     def parameters(self) -> Parameters:
@@ -67,6 +76,8 @@ def design_fingerprint(design: list[RunSpec]) -> str:
     """A hash of everything that determines the design's results (to refuse mixing designs)."""
     digest = hashlib.sha256()
     for spec in design:
-        digest.update(json.dumps([spec.run_id, spec.point, spec.replicate, spec.root_seed,
-                                  spec.days, spec.params], sort_keys=True).encode())
+        identity = [spec.run_id, spec.point, spec.replicate, spec.root_seed, spec.days, spec.params]
+        if spec.model != "city" or spec.stream is not None:
+            identity += [spec.model, spec.stream]
+        digest.update(json.dumps(identity, sort_keys=True).encode())
     return digest.hexdigest()

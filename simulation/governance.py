@@ -146,7 +146,9 @@ def cost_lines(params: Parameters, demand: Demand | None = None) -> dict[str, fl
         "investigation": police.detectives_per_100k * per * costs.detective_year,
         "prosecution": justice.court.prosecutors_per_100k * per * costs.prosecutor_year,
         "witness_protection": demand.witness_cases * costs.witness_protection_case,
-        "prisons": demand.prisoners * costs.prisoner_year + places * costs.prison_place_year,
+        "prisons": (demand.prisoners * (costs.prisoner_year + justice.prison.separation
+                                        * costs.separation_prisoner_year)
+                    + places * costs.prison_place_year),
         "rehabilitation": justice.prison.rehabilitation_places_per_100k * per * costs.rehabilitation_place_year,
         "reintegration": justice.reintegration.places_per_100k * per * costs.reintegration_place_year,
         "supervision": demand.supervised * costs.supervision_year,

@@ -858,6 +858,11 @@ class CostParams(_Section):
     prison_place_year: float = param(
         2000.0, unit="USD per place-year", ge=0, le=1e7, source="assumption (annualised building)",
         description="One prison place, used or not")
+    separation_prisoner_year: float = param(
+        800.0, unit="USD per separated prisoner-year", ge=0, le=1e7,
+        source="assumption (separate wings, classification and staff)",
+        description="Holding a first-time prisoner apart from repeat offenders, paid in "
+                    "proportion to justice.prison.separation")
     rehabilitation_place_year: float = param(3000.0, unit="USD per place-year", ge=0, le=1e7,
                                              source="assumption",
                                              description="One education or work place in prison")
