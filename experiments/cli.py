@@ -430,8 +430,9 @@ def sensitivity(
                                                "(a power of 2)")] = 10,
     reps: Annotated[int, typer.Option(help="Replicates per design point (common random "
                                            "numbers)")] = 2,
-    outcomes: Annotated[str, typer.Option(help="Comma-separated outputs of the runs' summary")] = (
-        "true_crime_rate,homicide_rate,prisoners_per_100k"),
+    outcomes: Annotated[str | None, typer.Option(
+        help="Comma-separated outputs of the runs' summary (default: true_crime_rate,"
+             "homicide_rate,prisoners_per_100k; y for the Ishigami function)")] = None,
     params_file: Annotated[Path | None, typer.Option("--params", help="TOML file narrowing the "
                                                      "uncertain parameters")] = None,
     scenario: Annotated[str, typer.Option(help="The scenario whose parameters vary")] = "baseline",
@@ -450,8 +451,6 @@ def sensitivity(
 ) -> None:
     """Global sensitivity analysis (SALib): Morris screening or Sobol indices, with replicates
     and a dummy parameter as the noise floor. Re-running with the same --out resumes."""
-    import numpy as np
-
     from calibration.parameters import SpecificationError, Uncertain, load_specification
     from calibration.sensitivity import SensitivityError
     from calibration.study import run_study
@@ -462,15 +461,14 @@ def sensitivity(
     try:
         if model not in ("city", "ishigami"):
             raise InputError(f"--model {model!r}: valid: city, ishigami")
+        if outcomes is None:
+            outcomes = "y" if model == "ishigami" else "true_crime_rate,homicide_rate,prisoners_per_100k"
+        outcome_list = [o.strip() for o in outcomes.split(",") if o.strip()]
         if model == "ishigami":
             factors = [Uncertain(name, *ISHIGAMI_BOUNDS, group="Ishigami") for name in ("x1", "x2", "x3")]
             base: object = {"noise": 0.5}
-            wanted = [o.strip() for o in outcomes.split(",") if o.strip()]
-            outcome_list = wanted if wanted and wanted != ["true_crime_rate", "homicide_rate",
-                                                             "prisoners_per_100k"] else ["y"]
         else:
             factors = load_specification(params_file)
-            outcome_list = [o.strip() for o in outcomes.split(",") if o.strip()]
             base = resolve_scenarios([scenario], residents, years)[scenario][1]
         if list_:
             table = Table(title=f"{len(factors)} uncertain parameters (narrow them with --params FILE)")
@@ -508,7 +506,6 @@ def sensitivity(
         console.print(f"resumed: {done.already_done} runs were already in {out}, computed {done.computed}")
     console.print(f"{done.total - len(done.failures)} of {done.total} runs ok in {done.seconds:.0f} s; "
                   f"report: {result.report}")
-    del np
 
 
 @app.command()

@@ -271,6 +271,7 @@ class Government(mesa.Agent):
         self.election_days = self._days(governance.first_election_year,
                                         governance.election_interval_years)
         self.shocks = {name: getattr(self.plan.shocks, name) for name in ("disaster", "economic_crisis")}
+        self._duty_order: np.ndarray | None = None  # drawn when a shock first needs it
 
     def _days(self, first: float, interval: float) -> set[int]:
         horizon = self.model.horizon
@@ -325,7 +326,7 @@ class Government(mesa.Agent):
 
     def duty_order(self, units: int) -> np.ndarray:
         """A fixed random order of the police units: a shock takes the last ones off duty."""
-        if getattr(self, "_duty_order", None) is None or len(self._duty_order) != units:
+        if self._duty_order is None or len(self._duty_order) != units:
             self._duty_order = np.random.default_rng(
                 self.votes.bit_generator.seed_seq.spawn(1)[0]).permutation(units)
         return self._duty_order
