@@ -24,7 +24,7 @@ from simulation.params import replace_parameter_table, with_overrides
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="crimesim: test public-security strategies on a simulated city.")
-console = Console()
+console = Console(soft_wrap=True)  # paths and counts stay whole on one line
 errors = Console(stderr=True, soft_wrap=True)
 
 USAGE_ERROR = 2
