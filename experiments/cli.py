@@ -438,6 +438,9 @@ def sensitivity(
     scenario: Annotated[str, typer.Option(help="The scenario whose parameters vary")] = "baseline",
     residents: Annotated[int | None, typer.Option(help="Residents (default: the scenario's)")] = None,
     years: Annotated[float | None, typer.Option(help="Years to simulate (default: the scenario's)")] = None,
+    warmup_days: Annotated[int | None, typer.Option(help="Warm-up days before recording (default: "
+                                                         "the scenario's; a shorter one makes a "
+                                                         "screen faster)")] = None,
     groups: Annotated[bool, typer.Option("--groups", help="Sample and analyse by pillar group")] = False,
     second_order: Annotated[bool, typer.Option("--second-order", help="Sobol second-order "
                                                                       "indices too")] = False,
@@ -470,6 +473,8 @@ def sensitivity(
         else:
             factors = load_specification(params_file)
             base = resolve_scenarios([scenario], residents, years)[scenario][1]
+            if warmup_days is not None:
+                base = with_overrides(base, {"warmup_days": warmup_days}, context="--warmup-days")
         if list_:
             table = Table(title=f"{len(factors)} uncertain parameters (narrow them with --params FILE)")
             table.add_column("parameter", no_wrap=True,
