@@ -585,7 +585,8 @@ class CityModel(mesa.Model):
         supervised = population.supervised_until[candidates] > day
         risk = np.where(supervised, np.maximum(risk, params.justice.sentencing.supervision_risk), risk)
         seen = self.police_presence[self.city.neighbourhood[population.home_cell[candidates]]]
-        risk = offending.with_visible_police(risk, seen, params.police.visibility_deterrence)
+        risk = offending.with_visible_police(risk, seen, params.police.visibility_deterrence,
+                                             params.police.visibility_concavity)
         go = rng.random(len(candidates)) < offending.go_ahead_probability(
             risk, params.offending.deterrence_exponent)
         attempting = candidates[free & go]

@@ -100,14 +100,16 @@ def draw_weighted(cumulative: np.ndarray, count: int, rng: np.random.Generator) 
     return np.minimum(np.searchsorted(cumulative, draws, side="right"), len(cumulative) - 1)
 
 
-def with_visible_police(perceived_risk: np.ndarray, presence: np.ndarray, effect: float) -> np.ndarray:
-    """Perceived risk with the police an offender sees around home: 1 - (1 - r)(1 - s v).
+def with_visible_police(perceived_risk: np.ndarray, presence: np.ndarray, effect: float,
+                        concavity: float = 1.0) -> np.ndarray:
+    """Perceived risk with the police an offender sees around home: 1 - (1 - r)(1 - s v^a).
 
-    ``presence`` is the police visits a block gets a day in his neighbourhood over the last
-    month, ``effect`` the risk each unit of it adds (the sentinel effect of visible police,
-    Nagin, Solow & Lum 2015).
+    ``presence`` v is the police visits a block gets a day in his neighbourhood over the last
+    month, ``effect`` s the risk read from one visit per block-day and ``concavity`` a the
+    exponent that makes each further visit add less (the sentinel effect of visible police,
+    Nagin, Solow & Lum 2015; diminishing returns to police numbers, Chalfin & McCrary 2018).
     """
-    seen = np.minimum(1.0, effect * presence)
+    seen = np.minimum(1.0, effect * np.power(presence, concavity))
     return 1.0 - (1.0 - perceived_risk) * (1.0 - seen)
 
 

@@ -441,11 +441,18 @@ class PoliceParams(_Section):
                                 description="Chance that one police visit of the default dwell "
                                             "blocks an attempt at the block that day")
     visibility_deterrence: float = param(
-        1.5, unit="probability per visit per block-day", ge=0, le=100,
+        0.3, unit="probability at one visit per block-day", ge=0, le=1,
         source="assumption, tuned so each extra officer averts ~0.07 homicides a year (S13 in "
                "REFERENCE.md: 0.06-0.1); Nagin, Solow & Lum (2015): police deter as sentinels",
-        description="Perceived risk of arrest added by each daily police visit per block in an "
-                    "offender's home neighbourhood (averaged over a month)")
+        description="Perceived risk of arrest s that police presence in an offender's home "
+                    "neighbourhood adds, at one visit per block a day (averaged over a month); "
+                    "at presence v it adds s v^a")
+    visibility_concavity: float = param(
+        0.5, unit="exponent", ge=0, le=1,
+        source="assumption, tuned so a third more officers lower true crime by ~10% (elasticity "
+               "~-0.35: Chalfin & McCrary 2018, violent -0.34, property -0.17; crime4 -0.36)",
+        description="Exponent a of police presence in the risk offenders read from it (s v^a): "
+                    "below 1, each further patrol adds less")
     arrest_on_scene: float = param(0.3, unit="probability", ge=0, le=1, source="assumption",
                                    description="Chance of an arrest when an offence happens at a block "
                                                "police visit that day")
