@@ -212,9 +212,10 @@ def resolve_scenarios(names: list[str], residents: int | None, years: float | No
 def run_comparison(
     names: list[str], reps: int, years: float | None, residents: int | None, seed: int,
     workers: int | None, dask: str | None, batch: int | None, out: Path, quiet: bool,
-    equal_budget: bool = False,
+    equal_budget: bool = False, posterior: Path | None = None,
 ) -> None:
-    """Resolve, run (resuming what --out holds), then write the report."""
+    """Resolve, run (resuming what --out holds), then write the report. With ``posterior`` (a
+    calibration's --out), replicate r of every scenario runs at the posterior's r-th draw."""
     from experiments.design import build_design
     from experiments.executors import ExecutorError, make_executor
     from experiments.experiment import run_experiment
@@ -232,10 +233,12 @@ def run_comparison(
         if out.exists() and not out.is_dir():
             raise InputError(f"--out {out} is a file; give a directory")
         resolved = resolve_scenarios(names, residents, years, equal_budget)
+        points = {name: params for name, (_, params) in resolved.items()}
+        draws = posterior_draws_for(posterior, points, reps, seed) if posterior else None
+        design = build_design(points, replicates=reps, root_seed=seed, replicate_overrides=(
+            None if draws is None else draws.drop(columns=["draw", "particle"]).to_dict("records")))
     except (ParameterError, InputError) as error:
         raise fail(str(error)) from None
-    points = {name: params for name, (_, params) in resolved.items()}
-    design = build_design(points, replicates=reps, root_seed=seed)
     first = next(iter(points.values()))
     configuration = {
         "scenarios": list(points),
@@ -247,6 +250,14 @@ def run_comparison(
                                         for name, params in points.items()},
         "parameters": {name: params.model_dump(mode="json") for name, params in points.items()},
     }
+    if draws is not None:
+        configuration["posterior"] = {
+            "directory": str(posterior.resolve()),
+            "rule": "replicate r of every scenario runs at draw r, drawn by weight from "
+                    "posterior.parquet with SeedSequence([seed, 9000001])",
+            "draws": draws.to_dict("records")}
+        console.print(f"over the posterior in {posterior}: {draws.shape[1] - 2} calibrated "
+                      f"parameters, one draw per replicate (the same in every scenario)")
     store = ResultsStore(out)
     try:
         executor = make_executor(workers, dask)
@@ -300,6 +311,9 @@ def compare(
     equal_budget: Annotated[bool, typer.Option(
         "--equal-budget", help="Rescale every scenario's capacity (officers, places, programmes) "
                                "to the first scenario's planned budget")] = False,
+    posterior: Annotated[Path | None, typer.Option(
+        help="A calibration's --out: each replicate runs at a parameter vector drawn from its "
+             "posterior (the same draw in every scenario)")] = None,
 ) -> None:
     """Compare scenarios over paired replicates and write report.html with the tidy tables.
 
@@ -307,7 +321,25 @@ def compare(
     --out resumes: only runs not yet stored are computed.
     """
     run_comparison(scenarios, reps, years, residents, seed, workers, dask, batch, out, quiet,
-                   equal_budget)
+                   equal_budget, posterior)
+
+
+def posterior_draws_for(directory: Path, points: dict[str, Parameters], reps: int, seed: int):
+    """One parameter vector per replicate, drawn by weight from the posterior in
+    ``directory``; checked against every scenario's parameters."""
+    from calibration.abc.diagnostics import load_posterior, posterior_draws, posterior_parameters
+    from experiments.design import posterior_draw_seed
+
+    try:
+        frame = load_posterior(directory)
+    except (FileNotFoundError, ValueError) as error:
+        raise InputError(f"--posterior {error}") from None
+    names = posterior_parameters(frame)
+    draws = posterior_draws(frame, names, reps, posterior_draw_seed(seed))
+    first = draws.drop(columns=["draw", "particle"]).iloc[0].to_dict()
+    for name, params in points.items():
+        with_overrides(params, first, context=f"--posterior {directory} on scenario {name}")
+    return draws
 
 
 DEMO_SCENARIOS = ["baseline", "punitive", "comprehensive"]
@@ -510,6 +542,132 @@ def sensitivity(
     if done.already_done:
         console.print(f"resumed: {done.already_done} runs were already in {out}, computed {done.computed}")
     console.print(f"{done.total - len(done.failures)} of {done.total} runs ok in {done.seconds:.0f} s; "
+                  f"report: {result.report}")
+
+
+CONTEXTS = {"builtin:north-carolina": "calibration.builtin:north_carolina_context"}
+"""Built-in target sets that come with parameter overrides fixing their setting."""
+
+
+@app.command()
+def calibrate(
+    targets: Annotated[str, typer.Option(help="Target file (CSV, docs/calibration-data.md) or "
+                                              "builtin:north-carolina")],
+    out: Annotated[Path, typer.Option("--out", help="Directory for history.db, the posterior, "
+                                                    "diagnostics and report.html")],
+    population: Annotated[int, typer.Option(help="Particles per generation (100 or more for a "
+                                                 "usable posterior)")],
+    budget: Annotated[int, typer.Option(help="Model runs in all, the prior sample included")],
+    params_file: Annotated[Path | None, typer.Option("--params", help="TOML file narrowing the "
+                                                     "uncertain parameters (the priors)")] = None,
+    scenario: Annotated[str, typer.Option(help="The scenario whose parameters are calibrated")] = "baseline",
+    residents: Annotated[int | None, typer.Option(help="Residents (default: the scenario's)")] = None,
+    years: Annotated[float | None, typer.Option(help="Years to simulate (default: the scenario's)")] = None,
+    warmup_days: Annotated[int | None, typer.Option(help="Warm-up days before recording "
+                                                         "(default: the scenario's)")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Fix a parameter of the base: --set city.seed=1 (repeatable)")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the simulations (and, with one worker, of "
+                                           "the whole calibration)")] = 0,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core; 1 "
+                                                     "is reproducible)")] = None,
+    dask: Annotated[str | None, typer.Option(help="Run on Dask: 'local', tcp://host:8786, or a "
+                                                  "job-queue cluster file")] = None,
+    min_epsilon: Annotated[float | None, typer.Option(help="Tolerance floor in standard errors "
+                                                           "(default sqrt(targets + 2))")] = None,
+    max_generations: Annotated[int, typer.Option(help="At most this many generations")] = 20,
+    predictive_draws: Annotated[int, typer.Option(help="Posterior predictive simulations for "
+                                                       "the checks")] = 40,
+    reproducible: Annotated[bool, typer.Option(
+        "--reproducible", help="A seeded sampler: the same posterior from the same --seed on any "
+                               "number of workers (a generation waits for its slowest particle)")] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress messages")] = False,
+) -> None:
+    """Calibrate uncertain parameters to observed targets by ABC-SMC (pyabc) and write the
+    posterior, diagnostics and report.html. Re-running with the same --out resumes."""
+    import importlib
+
+    from calibration.abc.models import CalibrationError
+    from calibration.parameters import SpecificationError, load_specification
+    from calibration.targets import TargetError
+    from experiments.executors import ExecutorError
+
+    try:
+        if population < 2:
+            raise InputError(f"--population {population}: needs at least 2 particles per "
+                             "generation (100 or more for a usable posterior)")
+        if budget < population:
+            raise InputError(f"--budget {budget} is below --population {population}: the prior "
+                             f"sample alone takes one population; give at least {population} "
+                             "(10-20 x the population is typical)")
+        if workers is not None and workers < 1:
+            raise InputError(f"--workers {workers}: needs at least 1")
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out} is a file; give a directory")
+        from calibration.builtin import resolve_targets
+
+        observed = resolve_targets(targets)
+        factors = load_specification(params_file)
+        base = resolve_scenarios([scenario], residents, years)[scenario][1]
+        if warmup_days is not None:
+            base = with_overrides(base, {"warmup_days": warmup_days}, context="--warmup-days")
+        base = with_overrides(base, parse_settings(set_), context="--set")
+        context: dict[str, float] = {}
+        if targets in CONTEXTS:
+            module, function = CONTEXTS[targets].split(":")
+            context = getattr(importlib.import_module(module), function)()
+            base = with_overrides(base, context, context=targets)
+            factors = [item for item in factors if item.name not in context]
+        from calibration.abc.smc import city_problem
+
+        problem = city_problem(observed, factors, base, seed,
+                               description={"scenario": scenario, "context": context,
+                                            "settings": parse_settings(set_),
+                                            "targets_argument": targets})
+    except (InputError, TargetError, SpecificationError, ParameterError, CalibrationError) as error:
+        raise fail(str(error)) from None
+    if context:
+        console.print(f"{targets}: fixed the setting of the data: "
+                      + ", ".join(f"{key} = {value:g}" for key, value in context.items()))
+    console.print(f"calibrating {len(problem.space)} parameters to {len(problem.observed)} targets "
+                  f"({observed.origin}): population {population}, budget {budget:,} runs of "
+                  f"{base.population.residents:,} residents for {base.years:g} years")
+    if len(problem.space) > 12:
+        errors.print(f"[yellow]note:[/] {len(problem.space)} parameters is many for ABC-SMC; "
+                     "narrow them with --params FILE (only = [...])", highlight=False)
+
+    def log(message: str) -> None:
+        if not quiet or message.startswith(("resumed", "nothing to run")):
+            errors.print(message, highlight=False)
+
+    from calibration.abc.smc import calibrate as run_calibration
+
+    try:
+        result = run_calibration(problem, out, population, budget, seed=seed, workers=workers,
+                                 dask=dask, min_epsilon=min_epsilon,
+                                 max_generations=max_generations,
+                                 predictive_draws=predictive_draws, log=log,
+                                 reproducible=reproducible, configuration={"scenario": scenario})
+    except (CalibrationError, ExecutorError) as error:
+        raise fail(str(error)) from None
+    table = Table(title=f"posterior ({result.stop_reason})", title_justify="left")
+    for column in ("parameter", "5%", "median", "95%", "verdict"):
+        table.add_column(column, justify="left" if column in ("parameter", "verdict") else "right")
+    for row in result.summary.itertuples():
+        table.add_row(row.parameter, f"{row.q05:.4g}", f"{row.median:.4g}", f"{row.q95:.4g}",
+                      row.verdict)
+    console.print(table)
+    if not result.checks.empty:
+        fit = Table(title="fit: observed vs simulated 5-95% (posterior predictive)",
+                    title_justify="left")
+        for column in ("target", "observed", "simulated 5%", "simulated 95%", "fitted"):
+            fit.add_column(column, justify="left" if column == "target" else "right")
+        for row in result.checks.itertuples():
+            fit.add_row(str(row.label), f"{row.observed:.4g}", f"{row.simulated_p05:.4g}",
+                        f"{row.simulated_p95:.4g}",
+                        "yes" if row.inside else f"no ({row.miss_se:.1f} se)")
+        console.print(fit)
+    console.print(f"{result.simulations:,} simulations in {len(result.generations)} generations; "
                   f"report: {result.report}")
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from simulation.params import Parameters
+from simulation.params import Parameters, with_overrides
 
 
 def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
@@ -57,19 +58,40 @@ class RunSpec:
 
 
 def build_design(
-    points: Mapping[str, Parameters], replicates: int, root_seed: int, days: int | None = None
+    points: Mapping[str, Parameters], replicates: int, root_seed: int, days: int | None = None,
+    replicate_overrides: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[RunSpec]:
-    """Every (point, replicate) pair, with run ids by global position: point-major order."""
+    """Every (point, replicate) pair, with run ids by global position: point-major order.
+
+    ``replicate_overrides`` (one mapping per replicate) are laid on every point's parameters
+    for that replicate: a parameter vector drawn from a calibration's posterior, the same for
+    replicate r of every point (common random numbers over parameters as well as seeds).
+    """
     if replicates < 1:
         raise ValueError(f"replicates must be at least 1, got {replicates}")
+    if replicate_overrides is not None and len(replicate_overrides) != replicates:
+        raise ValueError(f"{len(replicate_overrides)} replicate overrides for {replicates} "
+                         "replicates; give one per replicate")
     design = []
     for index, (name, params) in enumerate(points.items()):
         resolved = params.model_dump(mode="json")
         for replicate in range(replicates):
+            if replicate_overrides is not None:
+                resolved = with_overrides(params, dict(replicate_overrides[replicate]),
+                                          context=f"posterior draw {replicate}").model_dump(mode="json")
             design.append(RunSpec(run_id=index * replicates + replicate, point=name,
                                   replicate=replicate, root_seed=root_seed, params=resolved,
                                   days=days))
     return design
+
+
+POSTERIOR_DRAW_KEY = 9_000_001
+"""Mixed into a comparison's root seed to draw its posterior parameter vectors."""
+
+
+def posterior_draw_seed(root_seed: int) -> np.random.SeedSequence:
+    """The seed of a comparison's draws from a posterior (apart from the replicates' seeds)."""
+    return np.random.SeedSequence([root_seed & 0xFFFFFFFF, POSTERIOR_DRAW_KEY])
 
 
 def design_fingerprint(design: list[RunSpec]) -> str:
