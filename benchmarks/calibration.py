@@ -24,15 +24,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from calibration.abc.smc import calibrate, city_problem
-from calibration.builtin import load_builtin, north_carolina_context
-from calibration.parameters import Uncertain
-from calibration.targets import targets_from_summary
-from simulation import Parameters, run, with_overrides
+# Run as a script, this file's folder comes first on the path, and its name hides the
+# calibration package: drop the folder.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from calibration.abc.smc import calibrate, city_problem  # noqa: E402
+from calibration.builtin import load_builtin, north_carolina_context  # noqa: E402
+from calibration.parameters import Uncertain  # noqa: E402
+from calibration.targets import targets_from_summary  # noqa: E402
+from simulation import Parameters, run, with_overrides  # noqa: E402
 
 TRUTH = {"offending.attempt_rate": 8.0, "reporting.base.property": 0.22,
          "perception.punitive_support_base": 0.2}
@@ -106,13 +111,13 @@ def main() -> None:
     parser.add_argument("--part", choices=("recovery", "north-carolina", "both"), default="both")
     parser.add_argument("--residents", type=int, default=10_000, help="recovery city (10,000)")
     parser.add_argument("--warmup-days", type=int, default=180, help="warm-up days (180)")
-    parser.add_argument("--population", type=int, default=60, help="recovery particles (60)")
-    parser.add_argument("--budget", type=int, default=900, help="recovery simulations (900)")
+    parser.add_argument("--population", type=int, default=40, help="recovery particles (40)")
+    parser.add_argument("--budget", type=int, default=500, help="recovery simulations (500)")
     parser.add_argument("--nc-residents", type=int, default=10_000, help="North Carolina city")
     parser.add_argument("--nc-years", type=float, default=4.0,
                         help="recorded years (4: re-imprisonment within 3 years needs > 3)")
-    parser.add_argument("--nc-population", type=int, default=30)
-    parser.add_argument("--nc-budget", type=int, default=180)
+    parser.add_argument("--nc-population", type=int, default=20)
+    parser.add_argument("--nc-budget", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")

@@ -650,9 +650,11 @@ def calibrate(
                                  reproducible=reproducible, configuration={"scenario": scenario})
     except (CalibrationError, ExecutorError) as error:
         raise fail(str(error)) from None
-    table = Table(title=f"posterior ({result.stop_reason})", title_justify="left")
-    for column in ("parameter", "5%", "median", "95%", "verdict"):
-        table.add_column(column, justify="left" if column in ("parameter", "verdict") else "right")
+    console.print(f"stopped: {result.stop_reason}")
+    table = Table(title="posterior", title_justify="left")
+    table.add_column("parameter", no_wrap=True, min_width=max(len(n) for n in problem.space.names))
+    for column in ("5%", "median", "95%", "verdict"):
+        table.add_column(column, justify="left" if column == "verdict" else "right")
     for row in result.summary.itertuples():
         table.add_row(row.parameter, f"{row.q05:.4g}", f"{row.median:.4g}", f"{row.q95:.4g}",
                       row.verdict)
@@ -660,15 +662,18 @@ def calibrate(
     if not result.checks.empty:
         fit = Table(title="fit: observed vs simulated 5-95% (posterior predictive)",
                     title_justify="left")
-        for column in ("target", "observed", "simulated 5%", "simulated 95%", "fitted"):
-            fit.add_column(column, justify="left" if column == "target" else "right")
+        fit.add_column("target", no_wrap=True, min_width=max(len(str(label)) for label in
+                                                            result.checks["label"]))
+        for column in ("observed", "simulated 5%", "simulated 95%", "fitted"):
+            fit.add_column(column, justify="right", no_wrap=True)
         for row in result.checks.itertuples():
             fit.add_row(str(row.label), f"{row.observed:.4g}", f"{row.simulated_p05:.4g}",
                         f"{row.simulated_p95:.4g}",
                         "yes" if row.inside else f"no ({row.miss_se:.1f} se)")
         console.print(fit)
-    console.print(f"{result.simulations:,} simulations in {len(result.generations)} generations; "
-                  f"report: {result.report}")
+    generations = len(result.generations)
+    console.print(f"{result.simulations:,} simulations in {generations} generation"
+                  f"{'s' if generations != 1 else ''}; report: {result.report}")
 
 
 @app.command()

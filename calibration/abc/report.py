@@ -95,15 +95,19 @@ def write_outputs(problem: Any, out: Path, history: Any, backend: Any, manifest:
     simulations = int(history.total_nr_simulations or 0)
     final_epsilon = float(generations["epsilon"].iloc[-1]) if len(generations) else float("nan")
     floor = manifest["configuration"]["min_epsilon"]
+    figures = ["figures/marginals.png", "figures/generations.png"]
+    figures += ["figures/pairs.png"] if len(space) > 1 else []
+    figures += ["figures/predictive.png"] if not checks.empty else []
     manifest.update(status="finished", stop_reason=reason, generations=len(generations),
                     simulations=simulations, final_epsilon=final_epsilon,
                     predictive_simulations=0 if predictive is None else len(predictive),
                     missing_statistics=missing,
-                    files=sorted(str(p.relative_to(out)) for p in out.rglob("*")
-                                 if p.is_file() and not p.name.startswith(".")))
+                    files=sorted({*(str(p.relative_to(out)) for p in out.rglob("*")
+                                    if p.is_file() and not p.name.startswith(".")
+                                    and p.parent.name != "figures"),
+                                  *figures, "report.html", "manifest.json"}))
     report = write_report(problem, out, summary, correlations, generations, checks, misfits,
                           posterior, manifest)
-    manifest["files"] = sorted({*manifest["files"], "report.html", "manifest.json"})
     _write_manifest(out, manifest)
     return CalibrationResult(out=out, posterior=posterior, generations=generations,
                              summary=summary, correlations=correlations, checks=checks,
@@ -146,9 +150,7 @@ def marginals_figure(posterior: pd.DataFrame, space: ParameterSpace,
     for axis, item in zip(axes, space.parameters):
         values = posterior[item.name].to_numpy(dtype=float)
         log = item.distribution == "loguniform"
-        edges = (np.geomspace(item.low, item.high, 21) if log
-                 else np.linspace(item.low, item.high, 21))
-        axis.hist(values, bins=edges, weights=weights, density=True, color="#4e79a7", alpha=0.8)
+        axis.hist(values, bins=_bins(item), weights=weights, density=True, color="#4e79a7", alpha=0.8)
         grid = np.geomspace(item.low, item.high, 100) if log else np.linspace(item.low, item.high, 100)
         prior = (1 / (grid * np.log(item.high / item.low)) if log
                  else np.full_like(grid, 1 / (item.high - item.low)))
@@ -184,7 +186,7 @@ def pairs_figure(posterior: pd.DataFrame, space: ParameterSpace, summary: pd.Dat
             axis = axes[i][j]
             a, b = space[second], space[first]
             if i == j:
-                axis.hist(posterior[first], bins=15, weights=weights, color="#4e79a7")
+                axis.hist(posterior[first], bins=_bins(a), weights=weights, color="#4e79a7")
                 axis.set_xlim(a.low, a.high)
                 axis.set_yticks([])
             elif i > j:
@@ -214,6 +216,8 @@ def pairs_figure(posterior: pd.DataFrame, space: ParameterSpace, summary: pd.Dat
 
 def generations_figure(generations: pd.DataFrame, floor: float) -> plt.Figure:
     """Tolerance, effective sample size and acceptance rate by generation."""
+    from matplotlib.ticker import MaxNLocator
+
     figure, axes = plt.subplots(1, 3, figsize=(11, 3))
     g = generations["generation"]
     axes[0].plot(g, generations["epsilon"], "o-", color="#4e79a7")
@@ -231,6 +235,7 @@ def generations_figure(generations: pd.DataFrame, floor: float) -> plt.Figure:
     axes[2].set_title("acceptance rate", fontsize=9)
     for axis in axes:
         axis.set_xlabel("generation", fontsize=8)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.tick_params(labelsize=7)
     figure.tight_layout()
     return figure
@@ -262,12 +267,19 @@ def predictive_figure(checks: pd.DataFrame) -> plt.Figure:
     return figure
 
 
+def _bins(item: Any, count: int = 20) -> np.ndarray:
+    """Histogram edges over the prior range (log-spaced for a log-uniform prior)."""
+    space = np.geomspace if item.distribution == "loguniform" else np.linspace
+    return space(item.low, item.high, count + 1)
+
+
 def _plain_log(axis: plt.Axes, which: str) -> None:
     """A log scale labelled with plain numbers (no mathtext, whose fonts may be missing)."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     scale = axis.xaxis if which == "x" else axis.yaxis
     (axis.set_xscale if which == "x" else axis.set_yscale)("log")
+    scale.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     scale.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     scale.set_minor_formatter(NullFormatter())
 
@@ -301,15 +313,17 @@ def write_report(problem: Any, out: Path, summary: pd.DataFrame, correlations: p
         uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
         return f'<figure><img src="{uri}" alt="{html.escape(name)}"></figure>'
 
+    words = _verdicts(summary, correlations, checks, misfits, floor, manifest)
     sections = [_overview(problem, manifest, generations),
-                f"<section><h2>In plain words</h2>{_verdicts(summary, correlations, checks, misfits, generations, floor, manifest)}</section>"]
+                f"<section><h2>In plain words</h2>{words}</section>"]
     sections.append(
         "<section><h2>Posterior</h2><p>Weighted summaries of the last generation's particles. "
         "<em>Interval share</em> is the width of the 90% credible interval as a share of the "
         "prior's range (on the log scale for a log-uniform prior): at most "
         f"{IDENTIFIED_SHARE:g} the parameter is <em>identified</em>, above "
         f"{NOT_IDENTIFIABLE_SHARE:g} <em>not identifiable</em> (a posterior that is still its "
-        "prior covers 0.9), between them <em>weakly identified</em>.</p>"
+        "prior covers 0.9 in theory, 0.8-0.9 when estimated from a few dozen particles), "
+        "between them <em>weakly identified</em>.</p>"
         + _table(summary, {"parameter": "parameter", "prior_low": "prior low",
                            "prior_high": "prior high", "mean": "mean", "sd": "sd",
                            "q05": "5%", "median": "median", "q95": "95%",
@@ -391,6 +405,11 @@ def _overview(problem: Any, manifest: dict[str, Any], generations: pd.DataFrame)
         "sampler": str(configuration.get("sampler", "")),
         "seed": str(configuration["seed"]),
     }
+    base = configuration.get("base_parameters")
+    if base:
+        rows["each run"] = (f"scenario {configuration.get('scenario', 'baseline')}: "
+                            f"{base['population']['residents']:,} residents, {base['years']:g} "
+                            f"years after a warm-up of {base['warmup_days']:,} days")
     if configuration.get("context"):
         rows["context (fixed)"] = ", ".join(f"{k} = {v:g}" for k, v in configuration["context"].items())
     table = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
@@ -412,16 +431,17 @@ def _names(frame: pd.DataFrame, column: str = "parameter") -> str:
 
 
 def _verdicts(summary: pd.DataFrame, correlations: pd.DataFrame, checks: pd.DataFrame,
-              misfits: pd.DataFrame, generations: pd.DataFrame, floor: float,
-              manifest: dict[str, Any]) -> str:
+              misfits: pd.DataFrame, floor: float, manifest: dict[str, Any]) -> str:
+    """The findings in sentences: tolerance, identifiability, confounded pairs, coverage of the
+    true values, fit, missing statistics."""
     parts = []
     final = manifest.get("final_epsilon", float("nan"))
     if np.isfinite(final) and final > floor * 1.0001:
-        parts.append(f'<p class="warning">The calibration stopped ({html.escape(manifest.get("stop_reason", ""))}) '
-                     f"with a tolerance of {final:.3g} standard errors, above the floor of "
-                     f"{floor:.3g} that the targets' uncertainty justifies: the posterior is "
-                     "still wider than the data allow. A larger budget (run the command again "
-                     "with a larger --budget: it continues) would narrow it.</p>")
+        parts.append(f'<p class="warning">The calibration stopped with a tolerance of {final:.3g} '
+                     f"standard errors, above the floor of {floor:.3g} that the targets' "
+                     f"uncertainty justifies ({html.escape(manifest.get('stop_reason', ''))}): "
+                     "the posterior is still wider than the data allow. A larger budget (run the "
+                     "command again with a larger --budget: it continues) would narrow it.</p>")
     else:
         parts.append(f"<p>The tolerance reached its floor ({floor:.3g} standard errors): the "
                      "posterior reflects the targets' own uncertainty.</p>")

@@ -65,6 +65,7 @@ import logging
 import math
 import os
 import random
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,7 +78,6 @@ import pyabc
 
 from calibration.abc.diagnostics import (
     GENERATION,
-    POSTERIOR_FILE,
     WEIGHT,
     effective_sample_size,
     posterior_draws,
@@ -489,7 +489,11 @@ def fingerprint(problem: Problem, population: int, seed: int, min_epsilon: float
     """A hash of everything that fixes what a calibration computes (budget, generations,
     workers and predictive draws may change between resumes)."""
     simulator = problem.simulator
-    model = (problem.description if problem.description.get("model") == "city" else
+    # What the runs compute: the base parameters carry the scenario, the settings and the
+    # context; where the targets came from (a path) does not matter, their values do.
+    described = ("targets_origin", "targets_argument", "scenario", "context", "settings")
+    model = ({k: v for k, v in problem.description.items() if k not in described}
+             if problem.description.get("model") == "city" else
              {"class": type(simulator).__name__, **{k: v for k, v in vars(simulator).items()
                                                     if k not in ("space",)}})
     identity = {"space": problem.space.describe(), "observed": problem.observed.to_dict(),
@@ -505,9 +509,17 @@ def pyabc_messages(log: Callable[[str], None] | None) -> Iterator[None]:
     saved = (list(logger.handlers), logger.level, logger.propagate)
 
     class Forward(logging.Handler):
+        tolerance = ""  # pyabc announces a generation's tolerance before it runs
+
         def emit(self, record: logging.LogRecord) -> None:
-            message = record.getMessage()
-            if log is not None and message.startswith(("t:", "Accepted:", "Stop", "Calibration")):
+            message = plain_message(record.getMessage())
+            if log is None or message is None:
+                return
+            if message.startswith("generation"):
+                self.tolerance = message
+            elif message.startswith("  accepted"):
+                log(f"{self.tolerance}: {message.strip()}")
+            else:
                 log(message)
 
     for handler in saved[0]:
@@ -524,6 +536,21 @@ def pyabc_messages(log: Callable[[str], None] | None) -> Iterator[None]:
             logger.addHandler(handler)
         logger.setLevel(saved[1])
         logger.propagate = saved[2]
+
+
+def plain_message(message: str) -> str | None:
+    """pyabc's progress message in words (None: not worth showing)."""
+    if match := re.match(r"t: (\d+), eps: (\S+)\.$", message):
+        return f"generation {match[1]}: tolerance {float(match[2]):.3g} se"
+    if match := re.match(r"Accepted: (\d+) / (\d+) = \S+, ESS: (\S+)\.$", message):
+        accepted, runs = int(match[1]), int(match[2])
+        return (f"  accepted {accepted} of {runs} runs ({accepted / runs:.0%}), effective sample "
+                f"size {float(match[3]):.1f}")
+    if message.startswith("Calibration sample"):
+        return "prior sample (sets the first tolerance)"
+    if message.startswith("Stop:"):
+        return "stop: " + message.removeprefix("Stop:").strip().rstrip(".").lower()
+    return None
 
 
 def _seed_global_generators(seed: int, generation: int) -> None:
@@ -700,7 +727,7 @@ def _start_manifest(problem: Problem, key: str, population: int, budget: int, se
         "configuration": {
             "population": population, "budget": budget, "seed": seed, "min_epsilon": floor,
             "max_generations": max_generations, "predictive_draws": predictive_draws,
-            "targets": (problem.targets.to_dict(orient="records") if problem.targets is not None
+            "targets": (_records(problem.targets) if problem.targets is not None
                         else [{"label": label, "value": float(problem.observed[label]),
                                "se": float(problem.se[label])} for label in problem.observed.index]),
             "parameters": problem.space.describe(),
@@ -726,6 +753,11 @@ def _start_manifest(problem: Problem, key: str, population: int, budget: int, se
     manifest["calls"].append({"started": manifest["created"], "budget": budget,
                               "command_line": manifest["command_line"]})
     return manifest
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts, missing values as None (valid JSON)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _write_manifest(out: Path, manifest: dict[str, Any]) -> None:
@@ -819,6 +851,3 @@ def predictive_simulations(problem: Problem, posterior: pd.DataFrame, draws: int
     statistics = pd.DataFrame(backend.map(_simulate_draw, items))
     return pd.concat([chosen, statistics], axis=1)
 
-
-def posterior_path(out: Path) -> Path:
-    return out / POSTERIOR_FILE
