@@ -251,10 +251,12 @@ def run_comparison(
         "parameters": {name: params.model_dump(mode="json") for name, params in points.items()},
     }
     if draws is not None:
+        from experiments.design import POSTERIOR_DRAW_KEY
+
         configuration["posterior"] = {
             "directory": str(posterior.resolve()),
             "rule": "replicate r of every scenario runs at draw r, drawn by weight from "
-                    "posterior.parquet with SeedSequence([seed, 9000001])",
+                    f"posterior.parquet with SeedSequence([seed, {POSTERIOR_DRAW_KEY}])",
             "draws": draws.to_dict("records")}
         console.print(f"over the posterior in {posterior}: {draws.shape[1] - 2} calibrated "
                       f"parameters, one draw per replicate (the same in every scenario)")

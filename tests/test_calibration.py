@@ -26,6 +26,7 @@ from calibration.abc.diagnostics import (
     weighted_quantile,
 )
 from calibration.abc.models import (
+    FAILED_KEY,
     CalibrationError,
     LinearGaussianSimulator,
     ParameterSpace,
@@ -40,8 +41,8 @@ from calibration.abc.smc import (
 )
 from calibration.parameters import Uncertain
 from calibration.targets import targets_from_summary
-import experiments.scenarios
 from experiments.cli import app
+from experiments.scenarios import DEFAULT_FOLDER
 from simulation.params import Parameters, with_overrides
 from simulation.run import run
 
@@ -60,17 +61,17 @@ GAUSSIAN_TRUTH = {"a": 1.0, "b": 2.0, "c": 1.0}
 GAUSSIAN_SE = 0.5
 
 
-def gaussian_problem(statistics=("sum", "difference"), missing_below=None, seed=1, **extra):
+def gaussian_problem(statistics=("sum", "difference"), missing_below=None, seed=1):
+    """The linear Gaussian model observed at a = 1, b = 2 (sum 3, difference -1), se 0.5."""
     space = ParameterSpace((Uncertain("a", -5, 5), Uncertain("b", -5, 5),
                             Uncertain("c", 0.1, 10, "loguniform")))
-    matrix = {"sum": {"a": 1.0, "b": 1.0}, "difference": {"a": 1.0, "b": -1.0},
-              "unreachable": {}}
+    matrix = {"sum": {"a": 1.0, "b": 1.0}, "difference": {"a": 1.0, "b": -1.0}}
     simulator = LinearGaussianSimulator(space, {s: matrix[s] for s in statistics}, seed=seed,
                                         missing_below=missing_below)
-    observed = {"sum": 3.0, "difference": -1.0, "unreachable": 5.0}
+    observed = {"sum": 3.0, "difference": -1.0}
     return Problem(simulator, pd.Series({s: observed[s] for s in statistics}),
                    pd.Series(dict.fromkeys(statistics, GAUSSIAN_SE)), true_values=GAUSSIAN_TRUTH,
-                   description={"model": "linear gaussian", **extra})
+                   description={"model": "linear gaussian"})
 
 
 def test_parameter_space_maps_dotted_names_and_samples_loguniform_on_the_log_scale():
@@ -221,6 +222,21 @@ def test_runs_missing_a_statistic_are_counted_and_never_accepted(tmp_path):
     assert "could not produce every target" in (tmp_path / "report.html").read_text()
 
 
+class Broken(LinearGaussianSimulator):
+    def statistics(self, values, sequence):
+        raise RuntimeError("a bug in the model")
+
+
+def test_a_run_that_raises_gives_missing_statistics_and_is_marked_failed(capsys):
+    problem = gaussian_problem()
+    broken = Broken(problem.space, problem.simulator.matrix)
+    statistics = broken.simulate({"a": 1.0, "b": 2.0, "c": 1.0})
+    assert statistics[FAILED_KEY] == 1.0 and np.isnan(statistics["sum"])
+    assert "a bug in the model" in capsys.readouterr().err
+    assert problem.simulator.simulate({"a": 1.0, "b": 2.0, "c": 1.0}) == {
+        "sum": 3.0, "difference": -1.0, FAILED_KEY: 0.0}
+
+
 def test_a_target_no_run_can_produce_stops_the_calibration_at_the_prior_sample(tmp_path):
     problem = gaussian_problem(missing_below=("a", 99.0, "difference"))
     with pytest.raises(CalibrationError, match="could produce target\\(s\\) difference"):
@@ -308,6 +324,17 @@ def recorded_only(city_truth, tmp_path_factory):
     problem = city_problem(targets, (ATTEMPTS, REPORTING), base, seed=11, true_values=CITY_TRUTH)
     return calibrate(problem, tmp_path_factory.mktemp("recorded"), CITY_POPULATION, 300, seed=5,
                      workers=2, reproducible=True, predictive_draws=0)
+
+
+def test_a_city_run_is_fixed_by_the_seed_and_the_values(city_truth):
+    base, truth = city_truth
+    targets = targets_from_summary(truth.summary, ["recorded_crime_rate",
+                                                   "survey_victimisation_rate"])
+    simulator = city_problem(targets, (ATTEMPTS, REPORTING), base, seed=11).simulator
+    first = simulator.simulate(CITY_TRUTH)
+    assert simulator.simulate(CITY_TRUTH) == first
+    assert simulator.simulate(CITY_TRUTH, replicate=1) != first
+    assert first[FAILED_KEY] == 0.0 and 1000 < first["recorded_crime_rate"] < 10_000
 
 
 def test_recovery_on_synthetic_city_data_covers_the_truth_and_flags_the_dummy(with_survey):
@@ -442,11 +469,10 @@ def test_compare_over_a_posterior_runs_each_replicate_at_its_draw(tmp_path):
     # Two particles far apart: replicates drawn from the first offend far less.
     pd.DataFrame({"offending.attempt_rate": [2.0, 14.0], "weight": [0.5, 0.5],
                   "generation": [3, 3]}).to_parquet(posterior / "posterior.parquet")
-    library = Path(experiments.scenarios.__file__).resolve().parent.parent / "scenarios"
     for name in ("baseline", "punitive"):  # the library's scenarios with a short warm-up
         (tmp_path / f"short_{name}.toml").write_text(
-            f'description = "{name}, a short warm-up"\nextends = "{library / name}.toml"\n'
-            "warmup_days = 30\n")
+            f'description = "{name}, a short warm-up"\n'
+            f'extends = "{Path(DEFAULT_FOLDER).resolve() / name}.toml"\nwarmup_days = 30\n')
     out = tmp_path / "compare"
     command = ["compare", tmp_path / "short_baseline.toml", tmp_path / "short_punitive.toml",
                "--reps", "4", "--residents", "1500", "--years", "0.3", "--workers", "1",

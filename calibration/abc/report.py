@@ -322,7 +322,7 @@ def write_report(problem: Any, out: Path, summary: pd.DataFrame, correlations: p
         "prior's range (on the log scale for a log-uniform prior): at most "
         f"{IDENTIFIED_SHARE:g} the parameter is <em>identified</em>, above "
         f"{NOT_IDENTIFIABLE_SHARE:g} <em>not identifiable</em> (a posterior that is still its "
-        "prior covers 0.9 in theory, 0.8-0.9 when estimated from a few dozen particles), "
+        "prior covers 0.9 in theory, 0.75-0.95 when estimated from a few dozen particles), "
         "between them <em>weakly identified</em>.</p>"
         + _table(summary, {"parameter": "parameter", "prior_low": "prior low",
                            "prior_high": "prior high", "mean": "mean", "sd": "sd",
