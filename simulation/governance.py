@@ -33,6 +33,7 @@ import mesa
 import numpy as np
 
 from simulation.params import CRIME_TYPES, Parameters, with_overrides
+from simulation.streams import side_stream
 
 if TYPE_CHECKING:
     from simulation.model import CityModel
@@ -261,9 +262,7 @@ class Government(mesa.Agent):
     def __init__(self, model: CityModel) -> None:
         super().__init__(model)
         self.plan: Parameters = model.params
-        seed = model.rng.bit_generator.seed_seq
-        self.votes = np.random.default_rng(np.random.SeedSequence(
-            entropy=[seed.entropy, GOVERNANCE_STREAM], spawn_key=seed.spawn_key))
+        self.votes = side_stream(model.rng, GOVERNANCE_STREAM)
         self.reversals = 0  # elections that cut the programmes
         self.elections: list[tuple[int, bool]] = []  # (recorded day, reversed)
         self.active: set[str] = set()  # shocks in force

@@ -36,6 +36,7 @@ from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
 from simulation.params import AGE_BANDS, CRIME_TYPES, LAND_USES, Parameters
 from simulation.params import PatrolStrategy
+from simulation.streams import side_stream
 from simulation.policing import (
     PoliceUnit,
     unit_strategies,
@@ -119,9 +120,7 @@ class CityModel(mesa.Model):
         self.caseload_per_day = 0.0  # new cases for the detectives a day, smoothed
         # The survey draws its sample from its own stream, so that interviewing more or fewer
         # residents changes nothing else in the run (and keeps common random numbers intact).
-        seed = self.rng.bit_generator.seed_seq
-        self.survey_rng = np.random.default_rng(np.random.SeedSequence(
-            entropy=[seed.entropy, SURVEY_STREAM], spawn_key=seed.spawn_key))
+        self.survey_rng = side_stream(self.rng, SURVEY_STREAM)
         self.crime_types = offending.crime_type_table(params.offending)
         self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
         self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])

@@ -129,3 +129,17 @@ def test_hotspot_patrol_reduces_crime_in_treated_blocks_against_random_patrol():
     assert sum(c < 0 for c in change) >= sum(c > 0 for c in change), change
 
 
+
+
+def test_side_streams_accept_any_seed_sequence():
+    # A seed whose entropy is a list (as SeedSequence([a, b]) makes) gives the survey and the
+    # voters their own streams like an integer seed does, and the run stays reproducible.
+    from simulation.streams import side_stream
+
+    listed = np.random.default_rng(np.random.SeedSequence([7, 3], spawn_key=(2,)))
+    again = np.random.default_rng(np.random.SeedSequence([7, 3], spawn_key=(2,)))
+    assert side_stream(listed, 5).random() == side_stream(again, 5).random()
+    assert side_stream(listed, 5).random() != side_stream(listed, 6).random()
+    plain = np.random.default_rng(np.random.SeedSequence(7))
+    expected = np.random.default_rng(np.random.SeedSequence(entropy=[7, 5], spawn_key=()))
+    assert side_stream(plain, 5).random() == expected.random()  # integer seeds: as before
