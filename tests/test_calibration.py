@@ -27,10 +27,12 @@ from calibration.abc.diagnostics import (
 )
 from calibration.abc.models import (
     FAILED_KEY,
+    SE_PREFIX,
     CalibrationError,
     LinearGaussianSimulator,
     ParameterSpace,
     parameter_seed,
+    recidivism_sampling_se,
 )
 from calibration.abc.smc import (
     FAILED_DISTANCE,
@@ -40,6 +42,7 @@ from calibration.abc.smc import (
     city_problem,
 )
 from calibration.parameters import Uncertain
+from calibration.builtin import load_builtin
 from calibration.targets import targets_from_summary
 from experiments.cli import app
 from experiments.scenarios import DEFAULT_FOLDER
@@ -113,6 +116,28 @@ def test_distance_counts_standard_errors_and_rejects_missing_statistics():
     assert distance({"y": 1.0}, observed) == FAILED_DISTANCE
     with pytest.raises(CalibrationError, match="positive"):
         StandardisedDistance({"x": 0.0})
+
+
+def test_a_share_measured_on_few_releases_counts_its_own_sampling_error():
+    distance = StandardisedDistance({"share": 0.01})
+    observed = {"share": 0.30}
+    # 40 releases: sqrt(0.3 x 0.7 / 40) = 0.0725 of the run's own, beside the data's 0.01.
+    own = {SE_PREFIX + "share": float(np.sqrt(0.3 * 0.7 / 40))}
+    assert distance({"share": 0.40}, observed) == pytest.approx(10.0)
+    assert distance({"share": 0.40, **own}, observed) == pytest.approx(0.1 / np.hypot(0.01, own[
+        SE_PREFIX + "share"]))
+    assert distance({"share": 0.40, **own}, observed) < 1.5
+
+    targets = load_builtin("north-carolina")
+    recidivism = pd.DataFrame({"cohort": ["all"] * 3 + ["1"] * 3,
+                               "years_after_release": [1, 2, 3] * 2,
+                               "releases_followed": [50, 30, 0, 20, 10, 0]})
+    own = recidivism_sampling_se(recidivism, targets)
+    share = float(targets.values["reimprisonment_1y"])
+    assert own[SE_PREFIX + "reimprisonment_1y"] == pytest.approx(np.sqrt(share * (1 - share) / 50))
+    assert SE_PREFIX + "reimprisonment_2y" in own
+    assert SE_PREFIX + "reimprisonment_3y" not in own  # no release followed three years
+    assert not any(key.endswith("recorded_crime_rate") for key in own)
 
 
 def test_the_posterior_of_a_linear_gaussian_model_matches_the_analytic_one(tmp_path):

@@ -9,7 +9,11 @@ generation's distances (pyabc's `MedianEpsilon`; the first from a prior sample o
 size).
 
 The distance (`StandardisedDistance`): per target, z = (simulated - observed) / se, combined
-as the Euclidean norm sqrt(sum z^2). A fixed weighting by the targets' own standard errors, not
+as the Euclidean norm sqrt(sum z^2). Where the run reports its own sampling error of a
+statistic (``SE_PREFIX``; the city does for recidivism shares measured on few releases), se
+is that of the difference, sqrt(se_data^2 + se_run^2): a share measured on 40 releases can
+miss a share measured on 1,445 by several of the latter's standard errors by chance alone, and
+would otherwise swamp the distance. A fixed weighting by the targets' own standard errors, not
 pyabc's adaptive one (which rescales each statistic by its spread among the simulations): the
 targets' uncertainty is what says how closely a statistic should be matched; a rate with a
 tight survey interval should weigh more than a noisy recidivism share, whatever the prior's
@@ -82,7 +86,13 @@ from calibration.abc.diagnostics import (
     effective_sample_size,
     posterior_draws,
 )
-from calibration.abc.models import FAILED_KEY, CalibrationError, ParameterSpace, Simulator
+from calibration.abc.models import (
+    FAILED_KEY,
+    SE_PREFIX,
+    CalibrationError,
+    ParameterSpace,
+    Simulator,
+)
 
 FAILED_DISTANCE = 1e9
 """The distance of a simulation missing a statistic (in se units: beyond any real one)."""
@@ -120,7 +130,8 @@ class StandardisedDistance(pyabc.Distance):
     def __call__(self, x: dict, x_0: dict, t: int | None = None, par: dict | None = None) -> float:
         simulated = np.array([float(x.get(label, np.nan)) for label in self.labels])
         observed = np.array([float(x_0[label]) for label in self.labels])
-        z = (simulated - observed) / self.se
+        own = np.array([float(x.get(SE_PREFIX + label, 0.0)) for label in self.labels])
+        z = (simulated - observed) / np.sqrt(self.se**2 + np.nan_to_num(own) ** 2)
         if not np.all(np.isfinite(z)):
             return FAILED_DISTANCE
         return float(np.sqrt(np.sum(z**2)))
