@@ -773,6 +773,86 @@ def short2008(
     console.print(f"wrote attractiveness.png, manifest.json to {out}")
 
 
+@app.command("app")
+def app_command(
+    host: Annotated[str, typer.Option(help="Address to listen on: 127.0.0.1 (this computer only) "
+                                      "or 0.0.0.0 (every network of this computer, for a classroom)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (1024-65535)")] = 8765,
+    residents: Annotated[int, typer.Option(help="Residents of the city the app opens with")] = 25_000,
+    seed: Annotated[int, typer.Option(help="Seed the app opens with")] = 0,
+    years: Annotated[float, typer.Option(help="Horizon of the reproduce-this-run command")] = 10.0,
+    classroom: Annotated[Path, typer.Option(help="Folder that keeps the classroom's games")] = Path(
+        "crimesim-classroom"),
+    classroom_residents: Annotated[int, typer.Option(help="Residents of the classroom's city")] = 25_000,
+    classroom_seed: Annotated[int, typer.Option(help="Seed of the classroom's city (the same for "
+                                                "every student)")] = 0,
+    trainer_code: Annotated[str | None, typer.Option(help="Code that opens /trainer (default: a "
+                                                     "random code, printed at start)")] = None,
+    prepare_assets: Annotated[bool, typer.Option("--prepare-assets", help="Fetch the app's "
+                                                 "JavaScript from the npm registry (once, needs npm) "
+                                                 "and stop")] = False,
+) -> None:
+    """Start the teaching app (a browser city, the classroom exercise and the trainer page)."""
+    import os
+    import secrets
+    import socket
+    import subprocess
+    import sys
+
+    from simulation.appkit.assets import AssetsError, check_assets
+    from simulation.appkit.assets import prepare_assets as provision
+
+    if prepare_assets:
+        try:
+            provision(log=lambda message: console.print(message, highlight=False))
+        except AssetsError as error:
+            raise fail(str(error)) from None
+        return
+    if not 1024 <= port <= 65535:
+        raise fail(f"--port {port} is not a usable port; choose one between 1024 and 65535, e.g. --port 8765")
+    for name, value in (("--residents", residents), ("--classroom-residents", classroom_residents)):
+        if not 1_000 <= value <= 1_000_000:
+            raise fail(f"{name} {value} is out of range; give 1,000 to 1,000,000 (the app's default is 25,000)")
+    if seed < 0 or classroom_seed < 0:
+        raise fail("seeds must be 0 or more")
+    if not 0 < years <= 100:
+        raise fail(f"--years {years} is out of range; give more than 0 and at most 100")
+    if trainer_code is not None and len(trainer_code.strip()) < 4:
+        raise fail("--trainer-code is too short; give at least 4 characters")
+    try:
+        check_assets()
+    except AssetsError as error:
+        raise fail(str(error)) from None
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as error:
+        raise fail(f"cannot listen on {host}:{port} ({error.strerror}); the port may be in use or "
+                   f"the address not of this computer: choose another --port or --host") from None
+    try:
+        classroom.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise fail(f"--classroom {classroom}: cannot create the folder ({error.strerror}); give a "
+                   "writable folder") from None
+    from simulation.appkit.config import AppConfig
+
+    code = trainer_code.strip() if trainer_code else secrets.token_hex(3)
+    config = AppConfig(residents=residents, seed=seed, years=years, classroom_residents=classroom_residents,
+                       classroom_directory=classroom.resolve(), trainer_code=code,
+                       classroom_seed=classroom_seed)
+    environment = {**os.environ, **config.environment(), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    console.print(f"crimesim app: open http://{shown}:{port}/ (classroom: /classroom, trainer: "
+                  f"/trainer with code [bold]{code}[/]); Ctrl+C stops it", highlight=False)
+    command = [sys.executable, "-m", "solara", "run", "simulation.app", "--production",
+               "--host", host, "--port", str(port), "--no-open", "--log-level", "warning"]
+    try:
+        status = subprocess.call(command, env=environment)
+    except KeyboardInterrupt:
+        status = 0
+    raise typer.Exit(status)
+
+
 def main() -> None:
     """Entry point of the `crimesim` console script."""
     app()
