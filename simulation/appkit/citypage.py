@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from functools import lru_cache
 
 import solara
 import solara.lab
@@ -17,26 +18,29 @@ import solara.lab
 from simulation.appkit import panels, policy
 from simulation.appkit.config import AppConfig
 from simulation.appkit.live import LiveCity, app_parameters, parse_seed
+from simulation.params import Parameters
 
 DAYS_PER_STEP = (1, 7, 30, 91, 365)
+PRESETS_BY_LABEL = {policy.preset_label(name): name for name in policy.preset_names()}
+
+
+def base_parameters(config: AppConfig) -> Parameters:
+    """The app's city before any lever is set."""
+    return app_parameters(residents=config.residents, years=config.years)
 
 
 def build_city(config: AppConfig, seed: int, values: dict[str, object]) -> LiveCity:
     """A warmed-up city with the app's size, ``seed`` and the levers at ``values``."""
-    params = app_parameters(residents=config.residents, years=config.years)
-    if values:
-        params = policy.with_levers(params, values)
-    return LiveCity(params, seed=seed)
+    return LiveCity(policy.plan(values, base_parameters(config)), seed=seed)
 
 
 @solara.component
 def CityPage() -> None:
     config = solara.use_memo(AppConfig.from_environment, [])
-    levers_ready = solara.use_memo(_levers_available, [])
+    base = solara.use_memo(lambda: base_parameters(config), [])
     seed_text = solara.use_reactive(str(config.seed))
     seed_error = solara.use_reactive("")
-    values = solara.use_reactive(solara.use_memo(
-        lambda: policy.preset("baseline") if levers_ready else {}, []))
+    values = solara.use_reactive(solara.use_memo(lambda: policy.preset("baseline"), []))
     preset_name = solara.use_reactive("baseline")
     city = solara.use_reactive(None)
     tick = solara.use_reactive(0)
@@ -87,8 +91,9 @@ def CityPage() -> None:
         pending_levers.set(True)
         preset_name.set("custom")
 
-    def choose_preset(name: str) -> None:
-        if name == "custom":
+    def choose_preset(label: str) -> None:
+        name = PRESETS_BY_LABEL.get(label)
+        if name is None:
             return
         preset_name.set(name)
         values.set(policy.preset(name))
@@ -129,14 +134,11 @@ def CityPage() -> None:
                         solara.Select(label="days per step", value=days_per_step.value,
                                       values=list(DAYS_PER_STEP), on_value=days_per_step.set)
                         SeedBox(seed_text, seed_error.value, city.value, tick.value)
-                        if levers_ready:
-                            solara.Select(label="Preset", value=preset_name.value,
-                                          values=[*policy.PRESETS, "custom"], on_value=choose_preset,
-                                          classes=["crimesim-preset"])
-                            panels.BudgetMeter(values.value, _budget())
-                            panels.LeverControls(values, on_change=on_lever_change)
-                        else:
-                            solara.Warning("The policy levers are not available in this version.")
+                        solara.Select(label="Preset", value=policy.preset_label(preset_name.value),
+                                      values=[*PRESETS_BY_LABEL, "custom"], on_value=choose_preset,
+                                      classes=["crimesim-preset"])
+                        panels.BudgetMeter(values.value, budget_per_resident(base), base)
+                        panels.LeverControls(values, base, on_change=on_lever_change)
                     with solara.Column(style={"flex": "1 1 600px"}):
                         LiveView(city.value, tick, layer)
             with solara.lab.Tab("Info"):
@@ -185,19 +187,7 @@ def _escape(text: str) -> str:
     return html.escape(text)
 
 
-def _levers_available() -> bool:
-    try:
-        import simulation.levers  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-_BUDGET: list[float] = []
-
-
-def _budget() -> float:
-    """The baseline's planned spending per resident (computed once per process)."""
-    if not _BUDGET:
-        _BUDGET.append(policy.budget_per_resident())
-    return _BUDGET[0]
+@lru_cache(maxsize=4)
+def budget_per_resident(base: Parameters) -> float:
+    """The budget: the baseline's planned spending per resident a year in this city."""
+    return policy.budget_per_resident(base)

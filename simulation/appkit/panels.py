@@ -17,7 +17,7 @@ import solara
 from simulation import governance
 from simulation.appkit import charts, citymap, policy
 from simulation.appkit.live import MAP_LAYERS, LiveCity
-from simulation.params import CRIME_TYPES
+from simulation.params import CRIME_TYPES, Parameters
 
 CRIME_COLOURS = dict(zip(CRIME_TYPES, charts.PALETTE))
 PILLAR_COLOURS = dict(zip(governance.PILLARS, ("#8c564b", "#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f")))
@@ -123,9 +123,9 @@ def MapLayerSelect(layer: solara.Reactive[str]) -> None:
 
 
 @solara.component
-def BudgetMeter(values: dict[str, object], budget: float) -> None:
+def BudgetMeter(values: dict[str, object], budget: float, base: Parameters) -> None:
     """Planned spending per resident against the budget; red when over."""
-    spending = policy.planned_per_resident(values)
+    spending = policy.planned_per_resident(values, base)
     share = spending / budget if budget > 0 else 0.0
     over = spending > budget * (1 + 1e-9)
     colour = "#c62828" if over else "#2e7d32"
@@ -142,14 +142,12 @@ def BudgetMeter(values: dict[str, object], budget: float) -> None:
 
 
 @solara.component
-def LeverControls(values: solara.Reactive[dict], on_change: Callable[[], None] | None = None,
-                  disabled: bool = False) -> None:
+def LeverControls(values: solara.Reactive[dict], base: Parameters,
+                  on_change: Callable[[], None] | None = None, disabled: bool = False) -> None:
     """Every lever, grouped by the five pillars, with what it costs a year."""
     levers_by_pillar = policy.levers_by_pillar()
-    costs = policy.lever_costs(values.value)
-    if not levers_by_pillar:
-        solara.Warning("The levers are not available in this version of the model.")
-        return
+    costs = policy.lever_costs(values.value, base)
+    spending = policy.spending_by_pillar(values.value, base)
 
     def setter(key: str):
         def set_value(value) -> None:
@@ -158,43 +156,56 @@ def LeverControls(values: solara.Reactive[dict], on_change: Callable[[], None] |
                 on_change()
         return set_value
 
-    with solara.v.ExpansionPanels(multiple=True, value=[0, 1, 2], class_="crimesim-levers"):
+    with solara.v.ExpansionPanels(multiple=True, value=list(range(len(levers_by_pillar))),
+                                  class_="crimesim-levers"):
         for pillar, levers in levers_by_pillar.items():
             with solara.v.ExpansionPanel():
-                pillar_cost = sum(costs.get(lever.key, 0.0) for lever in levers)
                 solara.v.ExpansionPanelHeader(children=[
-                    f"{pillar[0].upper()}{pillar[1:]} (${pillar_cost:,.0f} per resident)"])
+                    f"{pillar[0].upper()}{pillar[1:]} (${spending.get(pillar, 0.0):,.0f} per resident a year)"])
                 with solara.v.ExpansionPanelContent():
                     if not levers:
-                        solara.Text("No levers yet in this pillar.", style={"font-size": "12px"})
+                        solara.Text("No levers yet: firearms trafficking and transnational crime are "
+                                    "fixed conditions of the city.", style={"font-size": "12px"})
                     for lever in levers:
                         LeverControl(lever, values.value.get(lever.key), setter(lever.key),
                                      costs.get(lever.key), disabled)
 
 
+def format_lever(lever, value) -> str:
+    """A lever's value in words: '250 officers per 100,000', 'restricted', 'yes'."""
+    if lever.kind == "bool":
+        return "yes" if value else "no"
+    if lever.kind == "choice":
+        return str(value)
+    if lever.kind == "integer":
+        return f"{int(value):,} {lever.unit}"
+    return f"{float(value):,.2f} {lever.unit}" if lever.high <= 5 else f"{float(value):,.0f} {lever.unit}"
+
+
 @solara.component
 def LeverControl(lever, value, on_value: Callable, cost: float | None, disabled: bool) -> None:
-    """One lever: a slider, a choice or a switch, its label, its cost and its help."""
-    cost_text = "" if cost is None else f" — ${cost:,.2f} per resident a year"
-    label = f"{lever.label}{cost_text}"
-    with solara.Div(classes=["crimesim-lever"], attributes={"data-key": lever.key}):
-        kind = getattr(lever, "kind", "float")
-        choices = getattr(lever, "choices", None)
-        if choices:
-            solara.Select(label=label, value=str(value), values=[str(c) for c in choices],
-                          on_value=on_value, disabled=disabled)
-        elif kind == "bool":
-            solara.Switch(label=label, value=bool(value), on_value=on_value, disabled=disabled)
-        elif kind == "int":
-            solara.SliderInt(label=label, value=int(value), min=int(lever.low), max=int(lever.high),
-                             step=int(lever.step or 1), on_value=on_value, disabled=disabled,
-                             thumb_label="always")
+    """One lever: its label, value and cost, a slider, choice or switch, and its help."""
+    cost_text = "" if not cost else f" · ${cost:,.2f} per resident a year"
+    with solara.Div(classes=["crimesim-lever"], attributes={"data-key": lever.key},
+                    style={"margin-bottom": "6px"}):
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f'<b>{html.escape(lever.label)}</b>: <span class="crimesim-lever-value">'
+            f'{html.escape(format_lever(lever, value))}</span>'
+            f'<span style="color:#555">{html.escape(cost_text)}</span>'),
+            style={"font-size": "13px"})
+        if lever.kind == "choice":
+            solara.Select(label="", value=str(value), values=list(lever.choices),
+                          on_value=on_value, disabled=disabled, dense=True)
+        elif lever.kind == "bool":
+            solara.Switch(label="", value=bool(value), on_value=on_value, disabled=disabled)
+        elif lever.kind == "integer":
+            solara.SliderInt(label="", value=int(value), min=int(lever.low), max=int(lever.high),
+                             step=max(1, int(lever.step or 1)), on_value=on_value, disabled=disabled)
         else:
-            solara.SliderFloat(label=label, value=float(value), min=float(lever.low),
+            solara.SliderFloat(label="", value=float(value), min=float(lever.low),
                                max=float(lever.high), step=float(lever.step or 0.01),
-                               on_value=on_value, disabled=disabled, thumb_label="always")
-        if getattr(lever, "help", ""):
-            solara.Text(lever.help, style={"font-size": "11px", "color": "#666"})
+                               on_value=on_value, disabled=disabled)
+        solara.Text(lever.help, style={"font-size": "11px", "color": "#666", "line-height": "1.2"})
 
 
 @solara.component
