@@ -9,8 +9,9 @@ Two parts (``--part recovery``, ``--part north-carolina`` or both, the default):
   interval share of the prior range and the verdict; then the simulations, generations, final
   tolerance and seconds;
 * north-carolina: calibrate to ``builtin:north-carolina`` (crime4 and recid) with North
-  Carolina's police per capita fixed, over four parameters (attempt rate, reporting of property
-  crime, clearance of property crime, the strain of release), and print the posterior and the
+  Carolina's police per capita fixed, over five parameters (attempt rate, reporting of property
+  crime, clearance of property crime, the detectives' caseload, which caps investigations, and
+  the strain of release), and print the posterior and the
   fit: each target's observed value against the simulated 5-95% interval of the posterior
   predictive draws.
 
@@ -47,6 +48,7 @@ RECOVERY_FACTORS = (Uncertain("offending.attempt_rate", 4.0, 12.0),
 NORTH_CAROLINA_FACTORS = (Uncertain("offending.attempt_rate", 2.0, 12.0),
                           Uncertain("reporting.base.property", 0.05, 0.9),
                           Uncertain("police.clearance.property", 0.04, 0.6),
+                          Uncertain("police.cases_per_detective", 75.0, 600.0),
                           Uncertain("justice.reintegration.release_strain", 1.0, 10.0))
 
 
@@ -113,11 +115,12 @@ def main() -> None:
     parser.add_argument("--warmup-days", type=int, default=180, help="warm-up days (180)")
     parser.add_argument("--population", type=int, default=40, help="recovery particles (40)")
     parser.add_argument("--budget", type=int, default=500, help="recovery simulations (500)")
-    parser.add_argument("--nc-residents", type=int, default=10_000, help="North Carolina city")
+    parser.add_argument("--nc-residents", type=int, default=20_000,
+                        help="North Carolina city (20,000: release cohorts of about a hundred)")
     parser.add_argument("--nc-years", type=float, default=4.0,
                         help="recorded years (4: re-imprisonment within 3 years needs > 3)")
-    parser.add_argument("--nc-population", type=int, default=20)
-    parser.add_argument("--nc-budget", type=int, default=100)
+    parser.add_argument("--nc-population", type=int, default=40)
+    parser.add_argument("--nc-budget", type=int, default=480)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
