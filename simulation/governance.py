@@ -14,6 +14,9 @@ lost by the party in office with probability ``reversal_probability`` and the ne
 cuts ``cut_share`` of every programme's places: youth programmes, renewal, interrupters,
 councils, domestic-violence services, rehabilitation, reintegration and victim assistance.
 Young people in a cut programme leave before they finish and so without its lasting effect.
+Levers moved on a running city (`simulation.levers.apply_levers`) make a new plan
+(`Government.replan`) that starts from the levels in force, past cuts included; only later
+elections cut it.
 
 **Shocks** (``params.shocks``): from ``start_year`` for ``duration_days``, a share of police
 units is off the streets (and calls and investigations slow with them), the unemployment rate
@@ -264,6 +267,7 @@ class Government(mesa.Agent):
         self.plan: Parameters = model.params
         self.votes = side_stream(model.rng, GOVERNANCE_STREAM)
         self.reversals = 0  # elections that cut the programmes
+        self.cuts = 0  # of them, those since the plan was last set (their cuts apply to it)
         self.elections: list[tuple[int, bool]] = []  # (recorded day, reversed)
         self.active: set[str] = set()  # shocks in force
         governance = self.plan.governance
@@ -290,6 +294,7 @@ class Government(mesa.Agent):
             self.elections.append((day, bool(reversed_)))
             if reversed_:
                 self.reversals += 1
+                self.cuts += 1
                 changed = True
         for name, shock in self.shocks.items():
             if shock.duration_days <= 0:
@@ -308,8 +313,7 @@ class Government(mesa.Agent):
         """Set ``model.params`` from the plan, the cuts so far and the shocks in force, and
         resize what runs on them."""
         model = self.model
-        keep = (1.0 - self.plan.governance.cut_share) ** self.reversals
-        params = scaled(self.plan, PROGRAMME_LEVERS, keep, "election cut") if self.reversals else self.plan
+        params = self.plan_after_cuts()
         police_share, attractiveness = 1.0, 1.0
         unemployment = params.population.unemployment_rate
         for name in self.active:
@@ -323,6 +327,19 @@ class Government(mesa.Agent):
         model.params = params
         model.put_capacity_in_force(police_share, attractiveness)
 
+    def plan_after_cuts(self) -> Parameters:
+        """The plan with its programmes cut by the elections lost since it was set."""
+        if not self.cuts:
+            return self.plan
+        return scaled(self.plan, PROGRAMME_LEVERS, self.programme_level, "election cut")
+
+    def replan(self, plan: Parameters) -> None:
+        """A new plan from today (levers moved on a running city, `simulation.levers`): it
+        replaces the old one whole, so it starts uncut; later elections cut from it."""
+        self.plan = plan
+        self.cuts = 0
+        self.put_in_force()
+
     def duty_order(self, units: int) -> np.ndarray:
         """A fixed random order of the police units: a shock takes the last ones off duty."""
         if self._duty_order is None or len(self._duty_order) != units:
@@ -333,4 +350,4 @@ class Government(mesa.Agent):
     @property
     def programme_level(self) -> float:
         """Share of the planned programme places in force (1 until an election cuts them)."""
-        return (1.0 - self.plan.governance.cut_share) ** self.reversals
+        return (1.0 - self.plan.governance.cut_share) ** self.cuts

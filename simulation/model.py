@@ -35,7 +35,7 @@ from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
 from simulation.params import AGE_BANDS, CRIME_TYPES, LAND_USES, Parameters
-from simulation.params import PatrolStrategy
+from simulation.params import PatrolStrategy, PoliceParams
 from simulation.streams import side_stream
 from simulation.policing import (
     PoliceUnit,
@@ -171,26 +171,40 @@ class CityModel(mesa.Model):
         self._field_scratch = np.empty_like(self.dynamic_attractiveness)
 
     def _create_police(self) -> None:
-        """Police units by strategy, then soldiers as saturation units; sectors go round the
-        neighbourhoods in order of population, so the largest get units first."""
-        police, residents = self.params.police, self.params.population.residents
+        """Police units by strategy, then soldiers as saturation units (`police_deployment`),
+        and the calls and investigations the force can handle."""
+        deployment = self.police_deployment(self.params.police)
+        for sector, strategy, military in deployment:
+            PoliceUnit(self, sector=sector, strategy=strategy, military=military)
+        self.full_capacity = self.police_capacity(self.params.police, deployment)  # before any shock
+        self.call_capacity, self.detective_capacity = self.full_capacity
+
+    def police_deployment(self, police: PoliceParams) -> list[tuple[int, PatrolStrategy, bool]]:
+        """(sector, strategy, military) of every unit the force fields: sectors go round the
+        neighbourhoods in order of population, so the largest get units first; units that
+        answer calls do not patrol and get their sectors last, soldiers after them."""
+        residents = self.params.population.residents
         order = np.argsort(-self.neighbourhood_residents, kind="stable")
         strategies = unit_strategies(police, units_on_patrol(police.officers_per_100k, police, residents))
-        # Units that answer calls do not patrol: hand out sectors to patrolling units first.
         strategies = ([s for s in strategies if s is not PatrolStrategy.REACTIVE]
                       + [s for s in strategies if s is PatrolStrategy.REACTIVE])
         soldiers = units_on_patrol(police.military_per_100k, police, residents)
         deployment = [(strategy, False) for strategy in strategies] + \
             [(PatrolStrategy.SATURATION, True)] * soldiers
-        for index, (strategy, military) in enumerate(deployment):
-            PoliceUnit(self, sector=int(order[index % len(order)]), strategy=strategy,
-                       military=military)
-        reactive = sum(1 for strategy in strategies if strategy is PatrolStrategy.REACTIVE)
+        return [(int(order[index % len(order)]), strategy, military)
+                for index, (strategy, military) in enumerate(deployment)]
+
+    def police_capacity(
+        self, police: PoliceParams, deployment: list[tuple[int, PatrolStrategy, bool]],
+    ) -> tuple[float, float]:
+        """Calls answered and open cases investigated a day by this deployment at full strength."""
+        officers = [strategy for _, strategy, military in deployment if not military]
+        reactive = sum(1 for strategy in officers if strategy is PatrolStrategy.REACTIVE)
         # Patrol units answer calls too, at a quarter of a reactive unit's capacity.
-        self.call_capacity = police.calls_per_unit * (reactive + 0.25 * (len(strategies) - reactive))
-        self.detective_capacity = (police.detectives_per_100k * residents / 100_000
-                                   * police.cases_per_detective / DAYS_PER_YEAR)
-        self.full_capacity = (self.call_capacity, self.detective_capacity)  # before any shock
+        calls = police.calls_per_unit * (reactive + 0.25 * (len(officers) - reactive))
+        detectives = (police.detectives_per_100k * self.params.population.residents / 100_000
+                      * police.cases_per_detective / DAYS_PER_YEAR)
+        return calls, detectives
 
     def _create_justice(self) -> None:
         """The court, the adult prison and the juvenile centre (Mesa agents), and the pools of
