@@ -99,6 +99,9 @@ RESULT_INDICATORS: tuple[str, ...] = (
     "mean_trust", "mean_fear", "prisoners_per_100k", "prison_occupancy", "spending_per_resident",
 )
 """The final-year indicators of the trainer's table."""
+RESIDENTS_PER_BLOCK = 10
+"""Density of a classroom city whose blocks are not given: the default city's (100,000
+residents on 100 x 100 blocks)."""
 _SESSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _PLAYER_LENGTH = 80
 _BUDGET_TOLERANCE = 0.005  # half a cent per resident: rounding of a plan priced at the budget
@@ -138,8 +141,9 @@ class ClassroomSettings:
     Attributes:
         seed: the seed of every game (one city, one chance, for the whole class).
         residents: residents of the city (assumption: 25,000, see the module docstring).
-        width: blocks east-west (50: ten residents a block, the default city's density).
-        height: blocks north-south.
+        width: blocks east-west (None: a square city of ten residents a block, the default
+            city's density: 50 x 50 for 25,000 residents, 100 x 100 for 100,000).
+        height: blocks north-south (None: as ``width``).
         neighbourhoods: neighbourhoods of the city (9, as in the app's city).
         warmup_days: days the status quo runs before the first decision (None: the
             parameters' default, three years).
@@ -151,8 +155,8 @@ class ClassroomSettings:
 
     seed: int = 0
     residents: int = 25_000
-    width: int = 50
-    height: int = 50
+    width: int | None = None
+    height: int | None = None
     neighbourhoods: int = 9
     warmup_days: int | None = None
     years: int = 5
@@ -161,6 +165,8 @@ class ClassroomSettings:
     def __post_init__(self) -> None:
         for name in ("seed", "residents", "width", "height", "neighbourhoods", "years"):
             value = getattr(self, name)
+            if value is None and name in ("width", "height"):
+                continue
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ClassroomError(f"classroom setting {name} = {value!r}: give a whole number")
         if self.seed < 0:
@@ -173,10 +179,16 @@ class ClassroomSettings:
                                  "presets' budget)")
         self.params()  # the city's parameters are valid
 
+    def grid(self) -> tuple[int, int]:
+        """(width, height) in blocks: as set, or square at ten residents a block."""
+        side = max(8, round(math.sqrt(self.residents / RESIDENTS_PER_BLOCK)))
+        return self.width or side, self.height or self.width or side
+
     def params(self) -> Parameters:
         """The city every game starts from: the baseline preset (the status quo) on this city."""
-        city = {"population.residents": self.residents, "city.width": self.width,
-                "city.height": self.height, "city.neighbourhoods": self.neighbourhoods,
+        width, height = self.grid()
+        city = {"population.residents": self.residents, "city.width": width,
+                "city.height": height, "city.neighbourhoods": self.neighbourhoods,
                 "years": float(self.years)}
         if self.warmup_days is not None:
             city["warmup_days"] = self.warmup_days
@@ -191,7 +203,9 @@ class ClassroomSettings:
             budget = float(math.ceil(max(
                 levers.budget_per_resident(levers.with_levers(params, levers.preset(name)))
                 for name in ("punitive", "comprehensive")) - 1e-9))
-        return ClassroomSettings(**{**asdict(self), "warmup_days": params.warmup_days,
+        width, height = self.grid()
+        return ClassroomSettings(**{**asdict(self), "width": width, "height": height,
+                                    "warmup_days": params.warmup_days,
                                     "budget_per_resident": float(budget)})
 
     def to_dict(self) -> dict[str, Any]:

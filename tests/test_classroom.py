@@ -150,6 +150,17 @@ def test_a_plan_over_the_budget_is_refused_with_how_much_and_nothing_is_played(t
     assert max(plans) <= budget < max(plans) + 1
 
 
+def test_a_classroom_city_without_blocks_given_has_the_default_citys_density():
+    assert ClassroomSettings(residents=3000).resolved().grid() == (17, 17)
+    default = ClassroomSettings().resolved()
+    assert (default.residents, default.width, default.height, default.neighbourhoods) == (25_000, 50, 50, 9)
+    assert ClassroomSettings(residents=100_000).grid() == (100, 100)
+    with pytest.raises(ClassroomError, match="years = 0"):
+        ClassroomSettings(years=0)
+    with pytest.raises(ClassroomError, match="unknown setting"):
+        ClassroomSettings.from_dict({"seed": 1, "size": 3})
+
+
 def test_the_trainer_code_opens_the_classroom_and_is_not_stored_in_clear(room, tmp_path):
     assert room.check_code("trainer-1234")
     assert not room.check_code("trainer-123") and not room.check_code("") and not room.check_code(None)
