@@ -836,14 +836,22 @@ def app_command(
                    "writable folder") from None
     from simulation.appkit.config import AppConfig
 
-    code = trainer_code.strip() if trainer_code else secrets.token_hex(3)
+    existing = (classroom / "classroom.json").is_file()
+    code = trainer_code.strip() if trainer_code else ("" if existing else secrets.token_hex(3))
+    from simulation.classroom import Classroom, ClassroomError, ClassroomSettings
+
+    try:  # a classroom folder with other settings is refused now, not when students arrive
+        Classroom(classroom, code or None, ClassroomSettings(seed=classroom_seed, residents=classroom_residents))
+    except (ClassroomError, ParameterError) as error:
+        raise fail(f"--classroom {classroom}: {error}") from None
     config = AppConfig(residents=residents, seed=seed, years=years, classroom_residents=classroom_residents,
                        classroom_directory=classroom.resolve(), trainer_code=code,
                        classroom_seed=classroom_seed)
     environment = {**os.environ, **config.environment(), "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    code_text = f"code [bold]{code}[/]" if code else "the code set when this classroom was created"
     console.print(f"crimesim app: open http://{shown}:{port}/ (classroom: /classroom, trainer: "
-                  f"/trainer with code [bold]{code}[/]); Ctrl+C stops it", highlight=False)
+                  f"/trainer with {code_text}); Ctrl+C stops it", highlight=False)
     command = [sys.executable, "-m", "solara", "run", "simulation.app", "--production",
                "--host", host, "--port", str(port), "--no-open", "--log-level", "warning"]
     try:

@@ -180,6 +180,25 @@ class Browser:
         self._playwright.stop()
 
 
+def move_slider(page, key: str, press: str) -> None:
+    """Press a key on a lever's slider until its value changes (the page may redraw the slider
+    between the focus and the key)."""
+    value = page.locator(f'.crimesim-lever[data-key="{key}"] .crimesim-lever-value')
+    before = value.inner_text()
+    for _ in range(10):
+        slider = page.locator(f'.crimesim-lever[data-key="{key}"] [role="slider"]')
+        slider.focus()
+        slider.press(press)
+        try:
+            page.wait_for_function(
+                "([key, before]) => document.querySelector(`.crimesim-lever[data-key='${key}'] "
+                ".crimesim-lever-value`).innerText !== before", arg=[key, before], timeout=3_000)
+            return
+        except Exception:  # the key reached a slider that was being replaced: press again
+            continue
+    raise AssertionError(f"the slider of {key} did not move with {press}")
+
+
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory) -> Iterator[AppServer]:
     require_browser()

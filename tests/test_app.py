@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pytest
-from app_browser import TRAINER_CODE, app_server, browser, screenshots  # noqa: F401  (fixtures)
+from app_browser import app_server, browser, move_slider, screenshots  # noqa: F401  (fixtures)
 from typer.testing import CliRunner
 
 from experiments.cli import app as cli
@@ -42,7 +42,7 @@ def test_reproduce_command_names_every_setting_that_differs_from_the_defaults():
     params = app_parameters(residents=4_000, years=2)
     command = command_line(params, 9)
     assert command.startswith("crimesim run --residents 4000 --years 2 --seed 9")
-    for setting in ("city.width=50", "city.height=50", "city.neighbourhoods=9"):
+    for setting in ("city.width=20", "city.height=20", "city.neighbourhoods=9"):
         assert f"--set {setting}" in command
 
 
@@ -110,6 +110,14 @@ def test_app_command_refuses_a_port_in_use(monkeypatch):
         result = CliRunner().invoke(cli, ["app", "--port", str(port)])
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_budget_meter_turns_red_over_budget():
+    from simulation.appkit.panels import budget_html
+
+    assert 'data-over="false"' in budget_html(90.0, 100.0) and "#2e7d32" in budget_html(90.0, 100.0)
+    over = budget_html(130.0, 100.0)
+    assert 'data-over="true"' in over and "#c62828" in over and "$30 over budget" in over
 
 
 def test_info_tab_has_netlogo_headings_and_the_papers_language():
@@ -196,16 +204,16 @@ def test_moving_a_slider_and_stepping_changes_the_indicators(app_server, browser
     press_step(page)
     before = monitor_text(page)
     budget_before = float(page.get_attribute(".crimesim-budget", "data-spending"))
-    slider = page.locator('.crimesim-lever[data-key="police.officers_per_100k"] [role="slider"]')
-    slider.focus()
-    slider.press("End")  # the most officers the lever allows
+    move_slider(page, "police.officers_per_100k", "End")  # the most officers the lever allows
     page.wait_for_function(
         f"+document.querySelector('.crimesim-budget').dataset.spending > {budget_before}")
     press_step(page)
     after = monitor_text(page)
     assert after != before
     assert after["spending_per_resident"] != before["spending_per_resident"]
-    assert page.get_attribute(".crimesim-budget", "data-over") == "true"
+    spending = float(page.get_attribute(".crimesim-budget", "data-spending"))
+    budget = float(page.get_attribute(".crimesim-budget", "data-budget"))
+    assert page.get_attribute(".crimesim-budget", "data-over") == str(spending > budget).lower()
     page.screenshot(path=screenshots / "city-over-budget.png", full_page=True)
     recorded.check()
 

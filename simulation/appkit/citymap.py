@@ -90,8 +90,18 @@ def png_data_url(pixels: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def map_html(city: LiveCity, layer: str = "crime", scale: int = 8) -> str:
+MAP_PIXELS = 400
+"""About how wide the map is drawn, whatever the number of blocks."""
+
+
+def block_scale(width: int) -> int:
+    """Pixels per block so that the map is about `MAP_PIXELS` wide (at least 3)."""
+    return max(3, round(MAP_PIXELS / width))
+
+
+def map_html(city: LiveCity, layer: str = "crime", scale: int | None = None) -> str:
     """The map as an ``<img>`` element with its alt text and a legend."""
+    scale = scale or block_scale(city.model.city.width)
     url = png_data_url(city_image(city, layer, scale))
     height, width = city.model.city.grid_shape
     legend = "".join(

@@ -137,7 +137,8 @@ def CityPage() -> None:
                         solara.Select(label="Preset", value=policy.preset_label(preset_name.value),
                                       values=[*PRESETS_BY_LABEL, "custom"], on_value=choose_preset,
                                       classes=["crimesim-preset"])
-                        panels.BudgetMeter(values.value, budget_per_resident(base), base)
+                        panels.BudgetMeter(policy.planned_per_resident(values.value, base),
+                                           budget_per_resident(base))
                         panels.LeverControls(values, base, on_change=on_lever_change)
                     with solara.Column(style={"flex": "1 1 600px"}):
                         LiveView(city.value, tick, layer)

@@ -39,14 +39,28 @@ _LOCK = threading.Lock()
 
 
 def classroom():
-    """The classroom of this server process (one per folder and code)."""
+    """The classroom of this server process (its folder, code and city from ``crimesim app``).
+
+    The first call also starts warming up the city and playing the debrief's presets in the
+    background, so that they are ready when students need them.
+    """
     from simulation.classroom import Classroom
 
-    config = AppConfig.from_environment()
     with _LOCK:
         if "classroom" not in _CLASSROOM:
-            _CLASSROOM["classroom"] = Classroom(config.classroom_directory, config.trainer_code)
+            config = AppConfig.from_environment()
+            room = Classroom(config.classroom_directory, config.trainer_code or None,
+                             classroom_settings(config))
+            threading.Thread(target=room.prepare, name="crimesim-classroom-prepare", daemon=True).start()
+            _CLASSROOM["classroom"] = room
         return _CLASSROOM["classroom"]
+
+
+def classroom_settings(config: AppConfig):
+    """The classroom's city and rules from the app's settings."""
+    from simulation.classroom import ClassroomSettings
+
+    return ClassroomSettings(seed=config.classroom_seed, residents=config.classroom_residents)
 
 
 def format_cell(value: Any, fmt: str) -> str:
@@ -114,7 +128,10 @@ def ClassroomPage() -> None:
         error.set("")
         try:
             game.value.decide(dict(values.value))
+            values.set(current_levers(game.value, values.value))
             revision.set(revision.value + 1)
+        except ValueError as exc:  # over budget, or a lever out of range: the message says why
+            error.set(str(exc))
         except Exception as exc:
             traceback.print_exc()
             error.set(f"this year could not be governed: {exc}")
@@ -156,14 +173,16 @@ def GameView(game, values: solara.Reactive[dict], busy: bool, govern, revision: 
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
         if not is_finished(game):
             with solara.Column(style={"width": "380px"}):
-                base = game_base(game)
-                panels.BudgetMeter(values.value, game_budget(game), base)
+                plan = game.check(values.value)
+                panels.BudgetMeter(plan.cost, plan.budget)
+                if plan.message:
+                    solara.Warning(plan.message, classes=["crimesim-over-budget"])
                 solara.Button(f"Govern year {years + 1}", color="primary", on_click=govern,
-                              disabled=busy, classes=["crimesim-govern"])
+                              disabled=busy or not plan.within_budget, classes=["crimesim-govern"])
                 if busy:
                     solara.ProgressLinear(True)
                     solara.Text("The city lives a year…")
-                panels.LeverControls(values, base, disabled=busy)
+                panels.LeverControls(values, game.params)
         with solara.Column(style={"flex": "1 1 600px"}):
             if history:
                 solara.HTML(tag="div", unsafe_innerHTML=years_table(history))
@@ -177,16 +196,41 @@ def GameView(game, values: solara.Reactive[dict], busy: bool, govern, revision: 
 
 @solara.component
 def Debrief(game) -> None:
-    """The student's five years against the punitive and comprehensive presets."""
-    comparison = solara.use_memo(lambda: debrief_rows(game), [id(game)])
+    """The student's years against the status quo, the punitive and the comprehensive presets."""
+    final, every_year, findings = solara.use_memo(lambda: debrief_rows(game), [id(game), game.year])
     with solara.Column(classes=["crimesim-debrief"]):
         solara.Markdown("### Debrief: your city against the punitive and the comprehensive strategy")
         solara.Markdown(
-            "The same city, the same seed: only the decisions differ. Which strategy lowered "
-            "homicides and crime most by the fifth year? What happened to trust in the police, to "
-            "fear, to the prisons? Which pillars did you fund, and which did you leave out?")
-        solara.HTML(tag="div", unsafe_innerHTML=years_table(comparison, label_key="strategy",
+            "The same city, the same seed: only the decisions differ (each preset was chosen in "
+            "the first year and kept). Which strategy lowered homicides and crime most by the last "
+            "year? What happened to trust in the police, to fear, to the prisons? Which pillars "
+            "did you fund, and which did you leave out?")
+        solara.HTML(tag="div", unsafe_innerHTML=years_table(final, label_key="strategy",
                                                             css="crimesim-debrief-table"))
+        solara.HTML(tag="ul", unsafe_innerHTML="".join(
+            f"<li>{html.escape(finding)}</li>" for finding in findings), classes=["crimesim-findings"])
+        solara.HTML(tag="div", unsafe_innerHTML=debrief_charts(every_year, game),
+                    style={"display": "flex", "flex-wrap": "wrap"})
+
+
+def debrief_charts(rows: list[dict[str, Any]], game) -> str:
+    """Each indicator over the years, one line per strategy."""
+    strategies = list(dict.fromkeys(row["strategy"] for row in rows))
+    colours = {"you": "#000000", "baseline": "#7f7f7f", "punitive": "#d62728", "comprehensive": "#2ca02c"}
+    figures = []
+    for key, title, unit in (("homicide_rate", "Homicide rate", "per 100,000 a year"),
+                             ("true_crime_rate", "Crime (true)", "per 100,000 a year"),
+                             ("mean_trust", "Trust in the police", "0-1"),
+                             ("prisoners_per_100k", "Prisoners", "per 100,000")):
+        lines = []
+        for strategy in strategies:
+            own = [row for row in rows if row["strategy"] == strategy]
+            lines.append(charts.Line(_strategy_label(strategy, game).replace(" preset", ""),
+                                     [float(row[key]) for row in own], colours.get(strategy, "#1f77b4"),
+                                     dashed=strategy != "you"))
+        years = sorted({row["year"] for row in rows})
+        figures.append(charts.line_chart(title, years, lines, y_label=unit, key=f"debrief_{key}"))
+    return "".join(f'<div style="flex:1 1 320px;max-width:460px;margin:4px">{f}</div>' for f in figures)
 
 
 def history_charts(history: list[dict[str, Any]]) -> str:
@@ -269,26 +313,23 @@ def _short(value: Any) -> str:
 
 
 def open_game(room, session: str):
-    """The session's game if it has one (rebuilt by replay), else None."""
-    from simulation.classroom import Game
-
+    """The session's game if it has one (the process's copy, or rebuilt by replay), else None."""
     try:
-        return Game.load(room.directory, session)
-    except (FileNotFoundError, KeyError, LookupError):
+        return room.game(session)
+    except FileNotFoundError:
         return None
 
 
 def new_game(room, session: str, student: str):
-    return room.new_game(session, student)
+    return room.join(session, student)
 
 
 def current_levers(game, fallback: dict[str, Any]) -> dict[str, Any]:
-    levers = getattr(game, "levers", None)
-    return dict(levers) if levers else fallback
+    return dict(game.levers) or fallback
 
 
 def game_history(game) -> list[dict[str, Any]]:
-    return [dict(row) for row in game.history]
+    return game.history.to_dict("records")
 
 
 def is_finished(game) -> bool:
@@ -296,20 +337,24 @@ def is_finished(game) -> bool:
 
 
 def total_years(game) -> int:
-    return int(getattr(game, "years", 5))
+    return int(game.years)
 
 
 def student_name(game) -> str:
-    return str(getattr(game, "student", "") or getattr(game, "name", ""))
+    return str(game.player)
 
 
-def game_base(game):
-    return getattr(game, "base_params", None) or game.params
+def debrief_rows(game) -> tuple[list[dict[str, Any]], list[dict[str, Any]], tuple[str, ...]]:
+    """The debrief: the final year of each strategy, every year of each, and the findings."""
+    debrief = game.debrief()
+    table = debrief.table
+    last = table[table["year"] == table["year"].max()].to_dict("records")
+    for row in last:
+        row["strategy"] = _strategy_label(row["strategy"], game)
+    return last, table.to_dict("records"), tuple(debrief.findings)
 
 
-def game_budget(game) -> float:
-    return float(game.budget_per_resident)
+def _strategy_label(strategy: str, game) -> str:
+    from simulation.classroom import YOU
 
-
-def debrief_rows(game) -> list[dict[str, Any]]:
-    return [dict(row) for row in game.debrief()]
+    return f"you ({game.player})" if strategy == YOU else f"{strategy} preset"

@@ -9,6 +9,7 @@ of the day), and it gives the per-block layers the map shades.
 
 from __future__ import annotations
 
+import math
 import shlex
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ APP_CITY: dict[str, object] = {
 }
 """The app's default city: a quarter of the default city's residents on a quarter of its
 blocks (docs/app.md says why: a classroom server runs one city per student on 2 cores)."""
+RESIDENTS_PER_BLOCK = 10
+"""Another number of residents gets a square city at this density (the default city's)."""
 MAP_LAYERS: dict[str, str] = {
     "crime": "Recent crime (last month)",
     "fear": "Fear of crime",
@@ -45,7 +48,9 @@ def app_parameters(overrides: dict[str, object] | None = None, residents: int | 
     """The app's default city with ``overrides`` (dotted keys) on top."""
     settings: dict[str, object] = dict(APP_CITY)
     if residents is not None:
-        settings["population.residents"] = residents
+        # A square city at the default city's density, ten residents a block (as the classroom's).
+        side = max(8, round(math.sqrt(residents / RESIDENTS_PER_BLOCK)))
+        settings.update({"population.residents": residents, "city.width": side, "city.height": side})
     if years is not None:
         settings["years"] = years
     settings.update(overrides or {})

@@ -122,23 +122,27 @@ def MapLayerSelect(layer: solara.Reactive[str]) -> None:
         on_value=lambda label: layer.set(labels[label]), dense=True)
 
 
-@solara.component
-def BudgetMeter(values: dict[str, object], budget: float, base: Parameters) -> None:
-    """Planned spending per resident against the budget; red when over."""
-    spending = policy.planned_per_resident(values, base)
-    share = spending / budget if budget > 0 else 0.0
+def budget_html(spending: float, budget: float) -> str:
+    """The budget meter: a bar of planned spending against the budget's mark, red when over."""
     over = spending > budget * (1 + 1e-9)
     colour = "#c62828" if over else "#2e7d32"
+    share = spending / budget if budget > 0 else 0.0
     width = min(share, 1.5) / 1.5 * 100
     text = (f"${spending:,.0f} of ${budget:,.0f} per resident a year"
-            + (" — over budget" if over else ""))
-    solara.HTML(tag="div", unsafe_innerHTML=(
+            + (f" — ${spending - budget:,.0f} over budget" if over else ""))
+    return (
         f'<div class="crimesim-budget" data-over="{str(over).lower()}" data-spending="{spending:.2f}" '
-        f'data-budget="{budget:.2f}"><div style="font-size:12px;margin-bottom:2px">Budget</div>'
-        f'<div style="position:relative;height:14px;background:#eee;border-radius:7px">'
+        f'data-budget="{budget:.2f}" data-colour="{colour}"><div style="font-size:12px;margin-bottom:2px">'
+        f'Budget</div><div style="position:relative;height:14px;background:#eee;border-radius:7px">'
         f'<div style="width:{width:.1f}%;height:14px;background:{colour};border-radius:7px"></div>'
         f'<div style="position:absolute;left:{100 / 1.5:.1f}%;top:-2px;height:18px;border-left:2px solid #333">'
-        f'</div></div><div style="font-size:12px;color:{colour}">{html.escape(text)}</div></div>'))
+        f'</div></div><div style="font-size:12px;color:{colour}">{html.escape(text)}</div></div>')
+
+
+@solara.component
+def BudgetMeter(spending: float, budget: float) -> None:
+    """Planned spending per resident a year against the budget; red when over."""
+    solara.HTML(tag="div", unsafe_innerHTML=budget_html(spending, budget))
 
 
 @solara.component

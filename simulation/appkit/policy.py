@@ -8,6 +8,7 @@ cost there, the plan's spending per resident for the budget meter, and the budge
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -72,5 +73,8 @@ def lever_costs(values: dict[str, Any], base: Parameters | None = None) -> dict[
 
 
 def budget_per_resident(base: Parameters | None = None) -> float:
-    """The budget: the baseline preset's planned spending per resident a year."""
-    return planned_per_resident(preset("baseline"), base)
+    """The budget, as the classroom's (`simulation.classroom.ClassroomSettings`): what the
+    dearer of the punitive and comprehensive presets plans per resident a year in this city,
+    rounded up to a whole dollar, so that either fits and more of everything does not."""
+    return float(math.ceil(max(planned_per_resident(preset(name), base)
+                               for name in ("punitive", "comprehensive")) - 1e-9))
