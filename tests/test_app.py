@@ -112,6 +112,17 @@ def test_app_command_refuses_a_port_in_use(monkeypatch):
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
 
 
+def test_app_command_refuses_a_classroom_folder_of_another_city(tmp_path, monkeypatch):
+    from simulation.classroom import Classroom, ClassroomSettings
+
+    monkeypatch.setattr(assets, "check_assets", lambda directory=None: None)
+    Classroom(tmp_path / "room", "code-1234", ClassroomSettings(residents=3_000))
+    result = CliRunner().invoke(cli, ["app", "--classroom", str(tmp_path / "room"),
+                                      "--classroom-residents", "4000", "--port", "8799"])
+    assert result.exit_code == 2
+    assert "other settings" in result.output and "--classroom" in result.output
+
+
 def test_budget_meter_turns_red_over_budget():
     from simulation.appkit.panels import budget_html
 
