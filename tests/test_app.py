@@ -9,6 +9,7 @@ and saves a screenshot in the test's tmp dir.
 from __future__ import annotations
 
 import re
+import shlex
 
 import numpy as np
 import pytest
@@ -44,6 +45,16 @@ def test_reproduce_command_names_every_setting_that_differs_from_the_defaults():
     assert command.startswith("crimesim run --residents 4000 --years 2 --seed 9")
     for setting in ("city.width=20", "city.height=20", "city.neighbourhoods=9"):
         assert f"--set {setting}" in command
+
+
+def test_reproduce_command_of_a_preset_city_rebuilds_its_parameters():
+    from experiments.cli import build_parameters
+    from simulation.appkit import policy
+
+    params = policy.plan(policy.preset("punitive"), app_parameters(residents=4_000, years=2))
+    arguments = shlex.split(command_line(params, 5))
+    settings = [arguments[i + 1] for i, word in enumerate(arguments) if word == "--set"]
+    assert build_parameters(settings, 4_000, 2.0) == params
 
 
 def test_seed_box_text_becomes_an_integer_seed_and_bad_text_is_refused():

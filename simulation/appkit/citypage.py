@@ -8,6 +8,7 @@ with the printed command reproduces.
 
 from __future__ import annotations
 
+import html
 import time
 import traceback
 from functools import lru_cache
@@ -60,16 +61,23 @@ def CityPage() -> None:
 
     solara.lab.use_task(build, dependencies=[], prefer_threaded=True)
 
-    def put_levers_in_force() -> None:
+    def put_levers_in_force() -> bool:
+        """Apply changed levers; False (with the reason shown) if they do not make a plan."""
         if city.value is not None and pending_levers.value and values.value:
-            policy.apply(city.value.model, values.value)
+            try:
+                policy.apply(city.value.model, values.value)
+            except ValueError as exc:  # e.g. a 'mixed' patrol with every share at 0
+                error.set(str(exc))
+                return False
+            error.set("")
             city.value.note_lever_change()
             pending_levers.set(False)
+        return True
 
     def step_once() -> None:
-        if city.value is None:
+        if city.value is None or not put_levers_in_force():
+            playing.set(False)
             return
-        put_levers_in_force()
         city.value.advance(days_per_step.value)
         tick.set(tick.value + 1)
 
@@ -137,8 +145,12 @@ def CityPage() -> None:
                         solara.Select(label="Preset", value=policy.preset_label(preset_name.value),
                                       values=[*PRESETS_BY_LABEL, "custom"], on_value=choose_preset,
                                       classes=["crimesim-preset"])
-                        panels.BudgetMeter(policy.planned_per_resident(values.value, base),
-                                           budget_per_resident(base))
+                        try:
+                            spending = policy.planned_per_resident(values.value, base)
+                        except ValueError as exc:
+                            spending = float("nan")
+                            solara.Error(str(exc))
+                        panels.BudgetMeter(spending, budget_per_resident(base))
                         panels.LeverControls(values, base, on_change=on_lever_change)
                     with solara.Column(style={"flex": "1 1 600px"}):
                         LiveView(city.value, tick, layer)
@@ -178,14 +190,8 @@ def SeedBox(seed_text: solara.Reactive[str], seed_error: str, city: LiveCity | N
             note = (f"Levers changed on day {city.lever_changes[0]:,}: the command reproduces the city "
                     "up to that day; press Reset to start again with the levers shown.")
         solara.Text(note, style={"font-size": "11px", "color": "#555"})
-        solara.HTML(tag="code", unsafe_innerHTML=_escape(city.command()),
+        solara.HTML(tag="code", unsafe_innerHTML=html.escape(city.command()),
                     classes=["crimesim-command"], style={"font-size": "11px", "word-break": "break-all"})
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 @lru_cache(maxsize=4)

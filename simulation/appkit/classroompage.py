@@ -173,12 +173,16 @@ def GameView(game, values: solara.Reactive[dict], busy: bool, govern, revision: 
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
         if not is_finished(game):
             with solara.Column(style={"width": "380px"}):
-                plan = game.check(values.value)
-                panels.BudgetMeter(plan.cost, plan.budget)
-                if plan.message:
-                    solara.Warning(plan.message, classes=["crimesim-over-budget"])
+                try:
+                    plan = game.check(values.value)
+                    panels.BudgetMeter(plan.cost, plan.budget)
+                    problem, fits = plan.message, plan.within_budget
+                except ValueError as exc:  # the levers do not make a plan (the message says why)
+                    problem, fits = str(exc), False
+                if problem:
+                    solara.Warning(problem, classes=["crimesim-over-budget"])
                 solara.Button(f"Govern year {years + 1}", color="primary", on_click=govern,
-                              disabled=busy or not plan.within_budget, classes=["crimesim-govern"])
+                              disabled=busy or not fits, classes=["crimesim-govern"])
                 if busy:
                     solara.ProgressLinear(True)
                     solara.Text("The city lives a year…")

@@ -124,7 +124,7 @@ def MapLayerSelect(layer: solara.Reactive[str]) -> None:
 
 def budget_html(spending: float, budget: float) -> str:
     """The budget meter: a bar of planned spending against the budget's mark, red when over."""
-    over = spending > budget * (1 + 1e-9)
+    over = not spending <= budget * (1 + 1e-9)  # NaN (no valid plan) shows as over
     colour = "#c62828" if over else "#2e7d32"
     share = spending / budget if budget > 0 else 0.0
     width = min(share, 1.5) / 1.5 * 100
@@ -150,8 +150,11 @@ def LeverControls(values: solara.Reactive[dict], base: Parameters,
                   on_change: Callable[[], None] | None = None, disabled: bool = False) -> None:
     """Every lever, grouped by the five pillars, with what it costs a year."""
     levers_by_pillar = policy.levers_by_pillar()
-    costs = policy.lever_costs(values.value, base)
-    spending = policy.spending_by_pillar(values.value, base)
+    try:
+        costs = policy.lever_costs(values.value, base)
+        spending = policy.spending_by_pillar(values.value, base)
+    except ValueError:  # not a plan yet (the page says why); show the levers without prices
+        costs, spending = {}, {}
 
     def setter(key: str):
         def set_value(value) -> None:
