@@ -18,6 +18,8 @@ LEFT, RIGHT, TOP, BOTTOM = 52, 10, 26, 44
 PALETTE: tuple[str, ...] = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
                             "#17becf", "#7f7f7f")
 """Hex colours (named colours do not travel well between plotting libraries)."""
+MARKED_POINTS = 12
+"""Series with this many points or fewer get a marker on each."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ def line_chart(title: str, x: Sequence[float], lines: Sequence[Line], y_label: s
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="#e4e4e4"/><text x="{LEFT - 4}" y="{y + 4:.1f}" font-size="10" '
                      f'text-anchor="end">{format_tick(tick, percent)}</text>')
+    whole_x = all(float(value).is_integer() for value in x)  # years of a game: no 1.5
     for tick in nice_ticks(x0, x1, 5):
-        if x0 - 1e-9 <= tick <= x1 + 1e-9:
+        if x0 - 1e-9 <= tick <= x1 + 1e-9 and (not whole_x or float(tick).is_integer()):
             xx = px(tick)
             parts.append(f'<text x="{xx:.1f}" y="{TOP + plot_h + 13}" font-size="10" '
                          f'text-anchor="middle">{format_tick(tick, False)}</text>')
@@ -118,6 +121,9 @@ def line_chart(title: str, x: Sequence[float], lines: Sequence[Line], y_label: s
         dash = ' stroke-dasharray="4 3"' if line.dashed else ""
         parts.append(f'<path data-series="{label}" data-points="{len(points)}" d="{path}" fill="none" '
                      f'stroke="{line.colour}" stroke-width="1.6"{dash}/>')
+        if len(points) <= MARKED_POINTS:  # a few yearly points: mark them (one alone has no line)
+            parts.append("".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.5" fill="{line.colour}"/>'
+                                 for a, b in points))
     legend_y = HEIGHT - 14
     cursor = LEFT
     for line in lines:

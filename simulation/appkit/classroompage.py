@@ -298,8 +298,9 @@ def results_table(table) -> str:
     rows = table.to_dict("records") if hasattr(table, "to_dict") else list(table)
     if not rows:
         return "<p class='crimesim-no-results'>No student has governed a year yet.</p>"
-    columns = list(rows[0])
-    head = "".join(f"<th style='padding:2px 8px'>{html.escape(str(c))}</th>" for c in columns)
+    columns = [column for column in rows[0] if column != "session"]  # ids mean nothing to a trainer
+    head = "".join(f"<th style='padding:2px 8px'>{html.escape(str(c).replace('_', ' '))}</th>"
+                   for c in columns)
     body = "".join("<tr class='crimesim-result-row'>" + "".join(
         f"<td style='padding:2px 8px;text-align:right'>{html.escape(_short(row.get(c)))}</td>"
         for c in columns) + "</tr>" for row in rows)
