@@ -821,8 +821,15 @@ def app_command(
         raise fail("--trainer-code is too short; give at least 4 characters")
     try:
         check_assets()
-    except AssetsError as error:
-        raise fail(str(error)) from None
+    except AssetsError:
+        # First start in this environment: fetch them now (once) rather than serve a blank page.
+        console.print("the app's offline assets are not in this environment yet: fetching them "
+                      "once (later starts need no network)", highlight=False)
+        try:
+            provision(log=lambda message: console.print(message, highlight=False))
+            check_assets()
+        except AssetsError as error:
+            raise fail(str(error)) from None
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
             probe.bind((host, port))

@@ -3,8 +3,10 @@
 The app runs in a child process on a free localhost port with a small city; Playwright drives
 Debian's Chromium (never a downloaded browser). Every page records its console errors and every
 request; `BrowserPage.check` fails a test on a console error or on a request that left
-localhost. Without Chromium or the offline assets the tests are skipped locally, and fail in CI
-(``CI=true``) with the command that installs what is missing.
+localhost. The offline assets are fetched once if they are missing (as `crimesim app` does on
+its first start; this needs npm). Without Chromium, or assets that cannot be fetched, the
+tests are skipped locally, and fail in CI (``CI=true``) with the command that installs what is
+missing.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ def missing_browser_requirement() -> str | None:
         import playwright  # noqa: F401
     except ImportError:
         return 'Playwright is not installed: pip install ".[test]"'
+    if missing_packages():
+        # What `crimesim app` does on its first start: fetch them once (needs npm).
+        from simulation.appkit.assets import AssetsError, prepare_assets
+
+        try:
+            prepare_assets(log=lambda _: None)
+        except AssetsError as error:
+            return f"the app's offline assets are missing and could not be fetched ({error})"
     missing = missing_packages()
     if missing:
         return f"the app's offline assets are missing ({', '.join(missing)}): run `{PREPARE_COMMAND}`"
