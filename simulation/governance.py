@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from simulation.cooperation import officers_by_municipality
 from simulation.params import CRIME_TYPES, Parameters, with_overrides
 from simulation.streams import side_stream
 
@@ -89,6 +90,10 @@ LINES: tuple[Line, ...] = (
     Line("interruption", "Violence interrupters", _PREVENTION, _PREVENT),
     Line("domestic_violence", "Domestic-violence services", _PREVENTION, _VICTIMS),
     Line("councils", "Community councils", _PARTICIPATION, _PREVENT),
+    Line("interdiction", "Interdiction of arms and drug trafficking", _COOPERATION, _CONTROL),
+    Line("information_exchange", "Information exchange with other countries' police (INTERPOL, "
+         "AMERIPOL, SISME)", _COOPERATION, _CONTROL),
+    Line("joint_training", "Joint training with partner countries' forces", _COOPERATION, _CONTROL),
 )
 """Every spending line, in the order tables show them."""
 LINE = {line.name: line for line in LINES}
@@ -100,7 +105,7 @@ CAPACITY_LEVERS: tuple[str, ...] = (
     "justice.reintegration.places_per_100k", "justice.victims.assistance_places_per_100k",
     "prevention.programmes.youth_places_per_100k", "prevention.programmes.renewal_blocks_per_year",
     "prevention.programmes.interrupters_per_100k", "prevention.programmes.councils",
-    "prevention.programmes.dv_places_per_100k",
+    "prevention.programmes.dv_places_per_100k", "cooperation.interdiction_per_100k",
 )
 """Levers that buy capacity (people, programme places, blocks, councils) and that `rescale`
 multiplies. Prison places are not among them: they are buildings, which a budget rescaled for a
@@ -126,17 +131,25 @@ class Demand:
     guards: float  # mean private guards (regulation is paid per guard)
 
 
-def cost_lines(params: Parameters, demand: Demand | None = None) -> dict[str, float]:
+def cost_lines(params: Parameters, demand: Demand | None = None,
+               municipal_residents: list[float] | None = None) -> dict[str, float]:
     """The year's cost of every line of `LINES` in US dollars.
 
     With ``demand`` (a running city), prisoners, supervision, witness protection, restorative
     conciliation and regulation are paid as used. Without it (a plan), prisons are paid full
-    and the lines paid as used cost nothing.
+    and the lines paid as used cost nothing. In a metropolitan area whose municipalities field
+    forces of their own, the officers are each municipality's rate times its residents
+    (``municipal_residents`` of the running city, or shares of the plan's residents in
+    proportion to the municipalities' neighbourhoods).
     """
     costs, police, justice = params.costs, params.police, params.justice
     programmes, municipality = params.prevention.programmes, params.prevention.municipality
+    cooperation = params.cooperation
     per = params.population.residents / 100_000
-    officers = (police.officers_per_100k + police.military_per_100k) * per
+    if cooperation.metropolitan.officers_per_100k:
+        officers = sum(officers_by_municipality(params, municipal_residents))
+    else:
+        officers = (police.officers_per_100k + police.military_per_100k) * per
     places = (justice.prison.capacity_per_100k + justice.prison.juvenile_capacity_per_100k) * per
     if demand is None:
         demand = Demand(prisoners=places, supervised=0.0, witness_cases=0.0, reparations=0.0,
@@ -167,8 +180,29 @@ def cost_lines(params: Parameters, demand: Demand | None = None) -> dict[str, fl
         "interruption": programmes.interrupters_per_100k * per * costs.interrupter_year,
         "domestic_violence": programmes.dv_places_per_100k * per * costs.dv_place_year,
         "councils": programmes.councils * costs.council_year,
+        "interdiction": cooperation.interdiction_per_100k * per * costs.interdiction_agent_year,
+        "information_exchange": officers * cooperation.information_exchange
+                                * costs.information_exchange_officer_year,
+        "joint_training": officers * cooperation.joint_training * costs.joint_training_officer_year,
     }
     return {line.name: float(lines[line.name]) for line in LINES}
+
+
+PER_OFFICER_LINES: tuple[str, ...] = ("police", "police_quality", "information_exchange", "joint_training")
+"""Lines paid per officer: in a metropolitan area, each municipality pays them for its force."""
+
+
+def by_municipality(lines: dict[str, float], officers: list[float], residents: list[float]) -> list[float]:
+    """Each municipality's share of the spending: the lines paid per officer in proportion to
+    its officers (its own force), every other line in proportion to its residents (services of
+    the whole metropolitan area, used by its residents)."""
+    officers_total, residents_total = sum(officers), sum(residents)
+    shares = []
+    for force, people in zip(officers, residents):
+        by_officers = force / officers_total if officers_total else people / residents_total
+        shares.append(sum(value * (by_officers if name in PER_OFFICER_LINES else people / residents_total)
+                          for name, value in lines.items()))
+    return shares
 
 
 def planned_lines(params: Parameters) -> dict[str, float]:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import governance
+from simulation.cooperation import municipal_plan, officers_by_municipality
 from simulation.params import AGE_BANDS, CRIME_TYPES
 from simulation.perception import private_security_demand, punitive_support, victimisation_survey
 
@@ -45,6 +46,9 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "juvenile_convictions", "alternatives", "prison_sentences", "supervision_orders",
     "reparations", "releases", "programmes_completed", "supported", "victims_assisted",
     "averted_by_assistance",
+    # international cooperation: inflows, information exchange, the metropolitan area
+    "arrivals", "record_arrests", "wanted_arrests", "wanted_identified", "extraditions",
+    "expected_homicides", "firearms_stock", "drug_revenue", "border_crossings",
     # justice: stocks at the end of the day
     "prisoners", "pretrial", "juveniles_held", "adult_prisoners", "adult_prison_places",
     "backlog", "supervised", "supported_now", "assisted_now",
@@ -52,6 +56,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
 """Columns of the daily indicator table, in order."""
 STOCK_COLUMNS: tuple[str, ...] = (
     "corrupt_share", "gang_members", "youth_in_programmes", "guards", "firearms_availability",
+    "firearms_stock", "drug_revenue",
     "mean_fear", "police_on_duty", "programme_level", "prisoners", "pretrial", "juveniles_held", "adult_prisoners",
     "adult_prison_places", "backlog", "supervised", "supported_now", "assisted_now",
 )
@@ -294,6 +299,7 @@ class IndicatorLog:
             "victimisation_richest_quartile": richest,
             "victimisation_gap": poorest / richest if richest else np.nan,
             **youth_indicators(totals, period, residents, per_100k_year),
+            **cooperation_indicators(totals, period, per_100k_year),
             "births": totals["births"],
             "deaths": totals["deaths"],
         }
@@ -326,6 +332,24 @@ def youth_indicators(totals: dict[str, float], period: np.ndarray, residents: in
         "guards_per_100k": float(period[:, COLUMN["guards"]].mean()) * PER_100K / residents,
         "security_abuse_per_100k": totals["security_abuse"] * per_100k_year,
         "firearms_availability": float(period[-1, COLUMN["firearms_availability"]]),
+    }
+
+
+def cooperation_indicators(totals: dict[str, float], period: np.ndarray,
+                           per_100k_year: float) -> dict[str, float]:
+    """Transnational flows and what information exchange does with them (Section 7.32)."""
+    arrests = totals["arrests"]
+    return {
+        "arrivals_per_100k": totals["arrivals"] * per_100k_year,
+        "record_arrests_per_100k": totals["record_arrests"] * per_100k_year,
+        "record_arrest_share": totals["record_arrests"] / arrests if arrests else np.nan,
+        "wanted_arrests_per_100k": totals["wanted_arrests"] * per_100k_year,
+        "wanted_identified_per_100k": totals["wanted_identified"] * per_100k_year,
+        "extraditions_per_100k": totals["extraditions"] * per_100k_year,
+        "expected_homicide_rate": totals["expected_homicides"] * per_100k_year,
+        "border_crossings_per_100k": totals["border_crossings"] * per_100k_year,
+        "firearms_stock": float(period[-1, COLUMN["firearms_stock"]]),
+        "drug_revenue": float(period[-1, COLUMN["drug_revenue"]]),
     }
 
 
@@ -388,7 +412,7 @@ def spending(model: CityModel, period: np.ndarray, totals: dict[str, float]) -> 
     demand = governance.Demand(prisoners=level("prisoners"), supervised=level("supervised"),
                                witness_cases=totals["witness_protected"] * year,
                                reparations=totals["reparations"] * year, guards=level("guards"))
-    lines = governance.cost_lines(params, demand)
+    lines = governance.cost_lines(params, demand, list(model.cooperation.residents_by_municipality))
     row = {f"spending_{name}": value for name, value in lines.items()}
     for pillar, value in governance.by_pillar(lines).items():
         row[f"spending_pillar_{governance.column_name(pillar)}"] = value
@@ -427,6 +451,7 @@ def neighbourhood_table(model: CityModel) -> pd.DataFrame:
     years = days / 365
     table = pd.DataFrame({
         "neighbourhood": np.arange(city.neighbourhoods),
+        "municipality": model.cooperation.municipality_of,
         "ses": city.neighbourhood_ses,
         "density": city.neighbourhood_density,
         "residents": residents,
@@ -455,6 +480,41 @@ def neighbourhood_table(model: CityModel) -> pd.DataFrame:
     return table
 
 
+def municipality_table(model: CityModel, neighbourhoods: pd.DataFrame, summary: dict[str, float]) -> pd.DataFrame:
+    """One row per municipality of the metropolitan area over the whole run: residents, its
+    police (officers per 100,000, units, visits), true crime and homicides (at its blocks, per
+    100,000 a year) and its share of the spending (`governance.by_municipality`, from the run's
+    mean annual spending by line)."""
+    cooperation, params = model.cooperation, model.params
+    years = max(model.day + 1, 1) / 365
+    grouped = neighbourhoods.groupby("municipality").agg(
+        neighbourhoods=("neighbourhood", "size"), residents=("residents", "sum"),
+        true_crimes=("true_crimes", "sum"), true_homicide=("true_homicide", "sum"),
+        recorded_crimes=("recorded_crimes", "sum"), police_visits=("police_visits", "sum"),
+        arrests_of_residents=("arrests_of_residents", "sum"), stops=("stops", "sum"),
+    ).reindex(range(cooperation.municipalities), fill_value=0)
+    table = grouped.reset_index()
+    residents = table["residents"].to_numpy(dtype=float)
+    plan = municipal_plan(params)
+    table["officers_per_100k"] = [float(officers) for officers, _ in plan]
+    table["strategy"] = [str(getattr(strategy, "value", strategy)) for _, strategy in plan]
+    sectors = cooperation.municipality_of
+    table["police_units"] = np.bincount([sectors[unit.sector] for unit in model.police_units],
+                                        minlength=cooperation.municipalities)
+    per_100k_year = PER_100K / np.maximum(residents, 1) / years
+    flows = cooperation.flows
+    table["offences_by_residents"] = flows.sum(axis=1)
+    table["offences_elsewhere"] = flows.sum(axis=1) - np.diag(flows)
+    table["offences_from_elsewhere"] = flows.sum(axis=0) - np.diag(flows)
+    table["true_crime_rate"] = table["true_crimes"] * per_100k_year
+    table["homicide_rate"] = table["true_homicide"] * per_100k_year
+    lines = {line: float(summary.get(f"spending_{line}", 0.0)) for line in SPENDING_LEVERS}
+    officers = officers_by_municipality(params, list(residents))
+    table["spending"] = governance.by_municipality(lines, officers, list(residents))
+    table["spending_per_resident"] = table["spending"] / np.maximum(residents, 1)
+    return table
+
+
 def age_profile(log: IndicatorLog) -> pd.DataFrame:
     """Offences per 1,000 person-years by the offender's 5-year age band (S4)."""
     person_years = log.person_days_by_age / 365
@@ -471,6 +531,12 @@ YOUTH_SUMMARY: tuple[str, ...] = (
     "youth_in_programmes_per_100k", "disputes_defused_per_100k", "guards_per_100k",
     "security_abuse_per_100k", "firearms_availability",
 )
+COOPERATION_SUMMARY: tuple[str, ...] = (
+    "arrivals_per_100k", "record_arrests_per_100k", "record_arrest_share", "wanted_arrests_per_100k",
+    "wanted_identified_per_100k", "extraditions_per_100k", "expected_homicide_rate",
+    "border_crossings_per_100k", "firearms_stock", "drug_revenue",
+)
+"""Annual indicators of international cooperation that the run's summary averages."""
 JUSTICE_SUMMARY: tuple[str, ...] = (
     "charged_per_100k", "backlog_per_100k", "wait_days", "conviction_rate", "prisoners_per_100k",
     "pretrial_per_100k", "unsentenced_share", "juveniles_held_per_100k", "prison_occupancy",
@@ -507,6 +573,7 @@ def summary(model: CityModel, annual: pd.DataFrame, ages: pd.DataFrame) -> dict[
         "arrests_per_recorded_crime": mean("arrests_per_recorded_crime"),
         **{key: mean(key) for key in JUSTICE_SUMMARY},
         **{key: mean(key) for key in YOUTH_SUMMARY},
+        **{key: mean(key) for key in COOPERATION_SUMMARY},
         "share_crime_top5_blocks": mean("share_crime_top5_blocks"),
         "share_blocks_half_crime": mean("share_blocks_half_crime"),
         "share_crime_top5_blocks_whole_run": top5,

@@ -451,12 +451,30 @@ def apply_levers(model: CityModel, values: Mapping[str, Any]) -> None:
         ParameterError: an unknown lever, a value out of range, or a plan that does not hold
             together; the model is left unchanged.
     """
+    apply_plan(model, with_levers(model.government.plan_after_cuts(), values))
+
+
+def apply_plan(model: CityModel, plan: Parameters) -> None:
+    """Carry a whole plan into a running city from its next day (`apply_levers` for levers;
+    this for any validated plan, such as each municipality's own police in a metropolitan
+    area, ``cooperation.metropolitan.officers_per_100k``).
+
+    Raises:
+        ParameterError: the plan changes what a running city cannot change (the city, its
+            residents, the number of municipalities); the model is left unchanged.
+    """
     government = model.government
     current = government.plan_after_cuts()
-    plan = with_levers(current, values)
     if plan == current:
         return
-    if plan.police != current.police:
+    fixed = ("city", "population")
+    if any(getattr(plan, part) != getattr(current, part) for part in fixed) or \
+            plan.cooperation.metropolitan.municipalities != current.cooperation.metropolitan.municipalities:
+        raise ParameterError(
+            "a running city keeps its blocks, its residents and its municipalities: the new plan "
+            "changes city.*, population.* or cooperation.metropolitan.municipalities; build a new "
+            "CityModel with that plan instead")
+    if plan.police != current.police or plan.cooperation.metropolitan != current.cooperation.metropolitan:
         _deploy_police(model, plan)
     if plan.prevention.municipality != current.prevention.municipality:
         _reconstitute_municipality(model, plan)
@@ -473,13 +491,14 @@ def apply_levers(model: CityModel, values: Mapping[str, Any]) -> None:
     if capacity != current.justice.prison.capacity_per_100k:
         model.prisons["adult"].places = max(int(round(capacity * (residents / 100_000))), 0)
     model.private_security.params = model.params.private_security
+    model.cooperation.set_levels(model.steps)  # interdiction's cut and the drug revenue at once
 
 
 def _deploy_police(model: CityModel, plan: Parameters) -> None:
     """Match the force to the plan: units whose sector, strategy and arm are still wanted
     stay (community beats, on-duty order), the others are stood down, and new ones are
     raised; then the calls and cases the force can handle at full strength."""
-    deployment = model.police_deployment(plan.police)
+    deployment = model.police_deployment(plan.police, plan.cooperation.metropolitan)
     serving: dict[tuple[int, PatrolStrategy, bool], list[PoliceUnit]] = defaultdict(list)
     for unit in model.police_units:
         serving[(unit.sector, unit.strategy, unit.military)].append(unit)

@@ -30,12 +30,21 @@ import numpy as np
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid, PropertyLayer
 
-from simulation import governance, justice, offending, perception, prevention, security, youth
+from simulation import (
+    cooperation,
+    governance,
+    justice,
+    offending,
+    perception,
+    prevention,
+    security,
+    youth,
+)
 from simulation.city import City, build_city
 from simulation.indicators import DAILY_COLUMNS, IndicatorLog, ReleaseCohorts
 from simulation.offending import ASSAULT, DOMESTIC, HOMICIDE, PROPERTY, ROBBERY
 from simulation.params import AGE_BANDS, CRIME_TYPES, LAND_USES, Parameters
-from simulation.params import PatrolStrategy, PoliceParams
+from simulation.params import MetropolitanParams, PatrolStrategy, PoliceParams
 from simulation.streams import side_stream
 from simulation.policing import (
     PoliceUnit,
@@ -97,6 +106,8 @@ class CityModel(mesa.Model):
         self.sector_blocks = [np.flatnonzero(self.city.neighbourhood == n)
                               for n in range(self.city.neighbourhoods)]
         self.neighbourhood_residents = np.diff(self.population.neighbourhood_start)
+        # Transnational flows and the municipalities of a metropolitan area (one by default).
+        self.cooperation = cooperation.Cooperation(self)
         self.visits_per_unit = visits_per_day(params.police)
         self.visit_guardianship = visit_guardianship(params.police)
         self._create_police()
@@ -179,10 +190,16 @@ class CityModel(mesa.Model):
         self.full_capacity = self.police_capacity(self.params.police, deployment)  # before any shock
         self.call_capacity, self.detective_capacity = self.full_capacity
 
-    def police_deployment(self, police: PoliceParams) -> list[tuple[int, PatrolStrategy, bool]]:
+    def police_deployment(
+        self, police: PoliceParams, metropolitan: MetropolitanParams | None = None,
+    ) -> list[tuple[int, PatrolStrategy, bool]]:
         """(sector, strategy, military) of every unit the force fields: sectors go round the
         neighbourhoods in order of population, so the largest get units first; units that
-        answer calls do not patrol and get their sectors last, soldiers after them."""
+        answer calls do not patrol and get their sectors last, soldiers after them. In a
+        metropolitan area each municipality fields its own force, in its own neighbourhoods."""
+        metropolitan = metropolitan or self.params.cooperation.metropolitan
+        if metropolitan.municipalities > 1 or metropolitan.officers_per_100k or metropolitan.strategy:
+            return self._municipal_deployment(police, metropolitan)
         residents = self.params.population.residents
         order = np.argsort(-self.neighbourhood_residents, kind="stable")
         strategies = unit_strategies(police, units_on_patrol(police.officers_per_100k, police, residents))
@@ -193,6 +210,29 @@ class CityModel(mesa.Model):
             [(PatrolStrategy.SATURATION, True)] * soldiers
         return [(int(order[index % len(order)]), strategy, military)
                 for index, (strategy, military) in enumerate(deployment)]
+
+    def _municipal_deployment(
+        self, police: PoliceParams, metropolitan: MetropolitanParams,
+    ) -> list[tuple[int, PatrolStrategy, bool]]:
+        """Each municipality's units, in its own neighbourhoods (by population), municipality
+        by municipality: its officers per 100,000 of its residents and its strategy."""
+        order = np.argsort(-self.neighbourhood_residents, kind="stable")
+        municipality_of = self.cooperation.municipality_of
+        officers = metropolitan.officers_per_100k or (police.officers_per_100k,) * metropolitan.municipalities
+        strategies = metropolitan.strategy or (police.strategy,) * metropolitan.municipalities
+        deployment = []
+        for municipality, (rate, strategy) in enumerate(zip(officers, strategies)):
+            sectors = order[municipality_of[order] == municipality]
+            residents = int(self.neighbourhood_residents[sectors].sum())
+            force = police.model_copy(update={"officers_per_100k": rate, "strategy": strategy})
+            units = unit_strategies(force, units_on_patrol(rate, force, residents))
+            units = ([s for s in units if s is not PatrolStrategy.REACTIVE]
+                     + [s for s in units if s is PatrolStrategy.REACTIVE])
+            soldiers = units_on_patrol(police.military_per_100k, police, residents)
+            posts = [(s, False) for s in units] + [(PatrolStrategy.SATURATION, True)] * soldiers
+            deployment += [(int(sectors[index % len(sectors)]), s, military)
+                           for index, (s, military) in enumerate(posts)]
+        return deployment
 
     def police_capacity(
         self, police: PoliceParams, deployment: list[tuple[int, PatrolStrategy, bool]],
@@ -266,7 +306,24 @@ class CityModel(mesa.Model):
     @property
     def firearms_availability(self) -> float:
         """Chance that a violent offender is armed, guns leaked by security firms included."""
-        return self.private_security.firearms_availability(self.params.firearms.availability)
+        return self.private_security.firearms_availability(
+            self.cooperation.availability(self.params.firearms.availability))
+
+    @property
+    def gang_gun_ratio(self) -> float:
+        """How many times as likely gang members are to be armed (trafficked guns included)."""
+        return self.cooperation.gang_ratio(self.params.firearms.gang_ratio)
+
+    @property
+    def police_practice(self) -> PoliceParams:
+        """The police parameters as joint training leaves them (training, internal audits):
+        what abuse and corruption read. The plan's own values are what is paid for."""
+        police, cooperation_params = self.params.police, self.params.cooperation
+        cached = getattr(self, "_practice", None)
+        if cached is None or cached[0] is not police or cached[1] is not cooperation_params:
+            cached = (police, cooperation_params, cooperation.practised_police(police, cooperation_params))
+            self._practice = cached
+        return cached[2]
 
     @property
     def police_units(self) -> mesa.agent.AgentSet:
@@ -295,6 +352,7 @@ class CityModel(mesa.Model):
         self.commit_offences(day)
         self.avenge(day)
         self.commit_domestic_violence(day)
+        self.hand_over(day)
         self.update_opportunity()
         self.update_perception()
         if self.day >= 0:
@@ -314,6 +372,7 @@ class CityModel(mesa.Model):
         self.cohort_index = np.full(population.size, -1, dtype=np.int64)
         self.cohort_index[cohort] = np.arange(len(cohort))
         self.cohort_offences = np.zeros(len(cohort), dtype=np.int64)
+        self.cooperation.flows[:] = 0
 
     def refresh_residents(self, day: int) -> None:
         """Monthly: ages, school and jobs, motivation, informal guardians, exposure; yearly demography."""
@@ -331,14 +390,18 @@ class CityModel(mesa.Model):
             self.indicators.add("births", len(newborn))
             self.indicators.add("deaths", population.deaths - deaths_before)
         if day > 0:
+            self.cooperation.update(day)
+            self.receive_arrivals(day)
+        if day > 0:
             months = self.params.perception.trust_recovery_months
             population.trust += (population.trust_base - population.trust) * (1 - np.exp(-1 / months))
-            self.corrupt_share = perception.update_corruption(self.corrupt_share, params.police)
+            self.corrupt_share = perception.update_corruption(self.corrupt_share, self.police_practice)
         if day > 0 and day % DAYS_PER_YEAR < DAYS_PER_MONTH:
             self.indicators.add("renewed_blocks", len(self.renewal.renew(day, self.recorded_recent)))
         self.indicators.add("youth_completed", self.youth_programme.complete(day))
         if day > 0:
-            joined, _ = youth.recruit_and_leave(population, population.gang, params.youth, self.rng)
+            joined, _ = youth.recruit_and_leave(population, population.gang, params.youth, self.rng,
+                                                self.cooperation.recruitment_factor())
             self.indicators.add("gang_joined", joined)
             youth.rewire_friendships(population, population.gang, params.youth, self.rng)
         self.refresh_fear(day)
@@ -471,6 +534,7 @@ class CityModel(mesa.Model):
         self.release_strain.forget(ids)
         self.retaliations.forget(ids)
         self.youth_programme.forget(ids)
+        self.cooperation.forget(ids)
         for prison in self.prisons.values():
             prison.release(self.steps - 1, ids)  # died inside: the place is free, no release
         if len(self.pending_offender):
@@ -593,22 +657,25 @@ class CityModel(mesa.Model):
                                              rng.poisson(scale * self.motivation_cumsum[-1]), rng)
         candidates = np.concatenate([candidates, self.strained_candidates(day, scale)])
         free = population.status[candidates] == Status.FREE
-        # Probation and community service: the supervised expect to be caught more often.
-        risk = population.perceived_risk[candidates]
-        supervised = population.supervised_until[candidates] > day
-        risk = np.where(supervised, np.maximum(risk, params.justice.sentencing.supervision_risk), risk)
-        seen = self.police_presence[self.city.neighbourhood[population.home_cell[candidates]]]
-        risk = offending.with_visible_police(risk, seen, params.police.visibility_deterrence,
-                                             params.police.visibility_concavity)
-        go = rng.random(len(candidates)) < offending.go_ahead_probability(
-            risk, params.offending.deterrence_exponent)
-        attempting = candidates[free & go]
-        log.add("attempts", int(free.sum()))
-        log.add("deterred", int((free & ~go).sum()))
+        if self.cooperation.across_borders:
+            attempting, targets = self.choose_across_borders(day, candidates[free])
+        else:
+            # Probation and community service: the supervised expect to be caught more often.
+            risk = population.perceived_risk[candidates]
+            supervised = population.supervised_until[candidates] > day
+            risk = np.where(supervised, np.maximum(risk, params.justice.sentencing.supervision_risk), risk)
+            seen = self.police_presence[self.city.neighbourhood[population.home_cell[candidates]]]
+            risk = offending.with_visible_police(risk, seen, params.police.visibility_deterrence,
+                                                 params.police.visibility_concavity)
+            go = rng.random(len(candidates)) < offending.go_ahead_probability(
+                risk, params.offending.deterrence_exponent)
+            attempting = candidates[free & go]
+            log.add("attempts", int(free.sum()))
+            log.add("deterred", int((free & ~go).sum()))
 
-        targets = offending.choose_targets(population.home_cell[attempting],
-                                           self.private_security.apparent(self.attractiveness),
-                                           self.city, params.offending, rng)
+            targets = offending.choose_targets(population.home_cell[attempting],
+                                               self.private_security.apparent(self.attractiveness),
+                                               self.city, params.offending, rng)
         block = offending.guardian_block_probability(
             self.police_visits[targets], self.informal_guardianship[targets], self.visit_guardianship)
         guarded = self.private_security.block_probability(targets)
@@ -618,9 +685,9 @@ class CityModel(mesa.Model):
         log.add("blocked", int(blocked.sum()))
         offenders, targets = attempting[happens], targets[happens]
         is_armed = youth.armed(population.gang[offenders] != youth.NO_GANG, params.firearms, rng,
-                               self.firearms_availability)
-        crime = offending.draw_crime_types(self.city.land_use[targets], self.crime_types,
-                                           youth.lethality(is_armed, params.firearms), rng)
+                               self.firearms_availability, self.gang_gun_ratio)
+        lethality = youth.lethality(is_armed, params.firearms)
+        crime = offending.draw_crime_types(self.city.land_use[targets], self.crime_types, lethality, rng)
         victims = self.choose_victims(targets, crime)
         # An offender does not rob himself, and a resident in custody is not on the street.
         invalid = (victims == offenders) | (
@@ -630,11 +697,54 @@ class CityModel(mesa.Model):
         kept = self.spare_assisted(day, victims)
         offenders, targets, crime, victims = offenders[kept], targets[kept], crime[kept], victims[kept]
         log.add("firearm_homicides", int(((crime == HOMICIDE) & is_armed[kept]).sum()))
+        violent = (crime == ROBBERY) | (crime == ASSAULT) | (crime == HOMICIDE)
+        log.add("expected_homicides", float(lethality[kept][violent].sum()))
         witnessed = self.police_visits[targets] > 0
         self.start_disputes(day, offenders, victims, crime)
         self.process_crimes(day, offenders, victims, targets, crime, witnessed)
         crimes_here = np.bincount(targets, minlength=self.city.cells)
         self._street_crimes_today = crimes_here
+
+    def choose_across_borders(self, day: int, offenders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Target choice and deterrence in a metropolitan area of several municipalities.
+
+        Each free offender first weighs his candidate targets (journey to crime), a candidate
+        across a municipal border by the relative chance of going unseen there
+        (`cooperation.border_weight`); he then decides on the police he would face where he
+        offends: at home, the presence of his home neighbourhood (as in a city of one
+        municipality); across a border, the presence of the target's neighbourhood, watched by
+        another municipality's police. Returns the offenders who go ahead and their targets.
+        """
+        params, population, rng, log = self.params, self.population, self.rng, self.indicators
+        police, neighbourhood = params.police, self.city.neighbourhood
+        home_blocks = population.home_cell[offenders].astype(np.int64)
+        home = neighbourhood[home_blocks]
+        municipality = self.cooperation.block_municipality
+        sentinel = cooperation.sentinel_risk(self.police_presence, police.visibility_deterrence,
+                                             police.visibility_concavity)
+        exponent = params.offending.deterrence_exponent * params.cooperation.metropolitan.border_displacement
+
+        def across(cells: np.ndarray) -> np.ndarray:
+            crosses = municipality[cells] != municipality[home_blocks][:, None]
+            return cooperation.border_weight(sentinel[home][:, None], sentinel[neighbourhood[cells]],
+                                             crosses, exponent)
+
+        targets = offending.choose_targets(home_blocks, self.private_security.apparent(self.attractiveness),
+                                           self.city, params.offending, rng,
+                                           candidate_weight=across if exponent > 0 else None)
+        risk = population.perceived_risk[offenders]
+        supervised = population.supervised_until[offenders] > day
+        risk = np.where(supervised, np.maximum(risk, params.justice.sentencing.supervision_risk), risk)
+        crosses = municipality[targets] != municipality[home_blocks]
+        seen = self.police_presence[np.where(crosses, neighbourhood[targets], home)]
+        risk = offending.with_visible_police(risk, seen, police.visibility_deterrence,
+                                             police.visibility_concavity)
+        go = rng.random(len(offenders)) < offending.go_ahead_probability(
+            risk, params.offending.deterrence_exponent)
+        log.add("attempts", len(offenders))
+        log.add("deterred", int((~go).sum()))
+        log.add("border_crossings", int((go & crosses).sum()))
+        return offenders[go], targets[go]
 
     def start_disputes(self, day: int, offenders: np.ndarray, victims: np.ndarray,
                        crime: np.ndarray) -> None:
@@ -649,7 +759,8 @@ class CityModel(mesa.Model):
         log.add("gang_violence", int(linked.sum()))
         log.add("gang_homicides", int((linked & (crime == HOMICIDE)).sum()))
         avenger, target, linked = youth.disputes(population, gang, offenders, victims,
-                                                 crime == HOMICIDE, self.params.youth, self.rng)
+                                                 crime == HOMICIDE, self.params.youth, self.rng,
+                                                 self.cooperation.conflict())
         log.add("disputes", len(avenger))
         if self.interrupters.capacity and len(avenger):
             defused = self.interrupters.mediate(day, linked)
@@ -669,8 +780,10 @@ class CityModel(mesa.Model):
             return
         blocks = population.home_cell[target].astype(np.int64)
         is_armed = youth.armed(population.gang[avenger] != youth.NO_GANG, params.firearms, rng,
-                               self.firearms_availability)
-        lethal = rng.random(len(avenger)) < youth.lethality(is_armed, params.firearms)
+                               self.firearms_availability, self.gang_gun_ratio)
+        lethality = youth.lethality(is_armed, params.firearms)
+        lethal = rng.random(len(avenger)) < lethality
+        log.add("expected_homicides", float(lethality.sum()))
         crime = np.where(lethal, HOMICIDE, ASSAULT)
         log.add("retaliations", len(avenger))
         log.add("retaliation_homicides", int(lethal.sum()))
@@ -778,6 +891,8 @@ class CityModel(mesa.Model):
         np.add.at(counts["true_at"], (neighbourhood, crime), 1)
         np.add.at(counts["recorded_at"], (neighbourhood[recorded], crime[recorded]), 1)
         np.add.at(counts["offences_by_residents"], (population.neighbourhood[offenders], crime), 1)
+        if self.cooperation.across_borders:
+            self.cooperation.count_flows(population.neighbourhood[offenders[street]], neighbourhood[street])
         bands = np.minimum(population.age[offenders] // 5, len(AGE_BANDS) - 1).astype(np.int64)
         log.offences_by_age += np.bincount(bands[street], minlength=len(AGE_BANDS))
         np.add.at(self.recorded_recent, blocks[recorded & street], 1.0)
@@ -880,9 +995,14 @@ class CityModel(mesa.Model):
             return
         capacity = -np.expm1(-self.detective_capacity / max(self.caseload_per_day, 1e-9))
         investigated = cases[rng.random(len(cases)) < capacity]
-        cooperation = perception.cooperation_factor(
+        witnesses = perception.cooperation_factor(
             trust[investigated], self.params.reporting.trust_reference, police.witness_cooperation)
-        chance = np.minimum(1.0, self.clearance[crime[investigated]] * cooperation)
+        chance = self.clearance[crime[investigated]] * witnesses
+        # Information exchange: cases of offenders on record here or abroad clear more often.
+        on_record = self.cooperation.clearance_factor(offenders[investigated])
+        if on_record is not None:
+            chance = chance * on_record
+        chance = np.minimum(1.0, chance)
         solved = investigated[rng.random(len(investigated)) < chance]
         self.indicators.add("investigations", len(investigated))
         delay = np.maximum(1, np.rint(rng.exponential(police.investigation_days, len(solved)))).astype(np.int64)
@@ -930,10 +1050,13 @@ class CityModel(mesa.Model):
         log.add("bribes", int(bribed.sum()))
         standing = ~bribed
         abused = standing & (rng.random(len(offenders)) < params.police.abuse_per_arrest
-                             * perception.abuse_factor(params.police, military=False))
+                             * perception.abuse_factor(self.police_practice, military=False))
         self.record_abuse(offenders[abused], where[abused])
         arrested = offenders[standing]
         log.add("arrests", len(arrested))
+        log.add("record_arrests", int(self.cooperation.on_record(arrested).sum()))
+        log.add("wanted_arrests", int(self.cooperation.wanted[arrested].sum()))
+        log.add("wanted_identified", self.cooperation.identify(arrested, rng))
         np.add.at(log.neighbourhood_counts["arrests_of_residents"], population.neighbourhood[arrested], 1)
         self.prosecute(day, arrested, crimes[standing], victims[standing], on_scene[standing])
         return standing
@@ -961,7 +1084,7 @@ class CityModel(mesa.Model):
         population.trust[stopped] = np.maximum(population.trust[stopped], 0.0)
         self.indicators.add("stops", stops)
         np.add.at(self.indicators.neighbourhood_counts["stops"], unit.sector, stops)
-        rate = params.police.abuse_per_stop * perception.abuse_factor(params.police, unit.military)
+        rate = params.police.abuse_per_stop * perception.abuse_factor(self.police_practice, unit.military)
         abused = stopped[rng.random(stops) < rate]
         self.record_abuse(abused, np.full(len(abused), unit.sector))
 
@@ -1033,6 +1156,30 @@ class CityModel(mesa.Model):
         self.process_crimes(day, offenders, victims, population.home_cell[offenders], crime,
                             witnessed=np.zeros(len(offenders), dtype=bool))
 
+    def receive_arrivals(self, day: int) -> None:
+        """Monthly: offenders from outside the city take the places of young men who leave
+        (`cooperation.Cooperation.departures`, `settle`)."""
+        ids = self.cooperation.departures(day, self.rng)
+        if len(ids) == 0:
+            return
+        self._reset_newborn(ids)
+        rebirth(self.population, ids, self.params.population, day, self.rng)
+        self.cooperation.settle(ids, day, self.rng)
+        self.population.emigrants += len(ids)
+        self.indicators.add("arrivals", len(ids))
+
+    def hand_over(self, day: int) -> None:
+        """End of the day's crimes: wanted residents identified through information exchange
+        leave for the country that wants them; their places go to newborns (like out-migrants)."""
+        ids = self.cooperation.take_identified()
+        if len(ids) == 0:
+            return
+        self._reset_newborn(ids)
+        rebirth(self.population, ids, self.params.population, day, self.rng)
+        self.population.emigrants += len(ids)
+        self.indicators.add("extraditions", len(ids))
+        self.refresh_hazards()
+
     def update_opportunity(self) -> None:
         """Short et al. (2008) update of B with today's street crimes; A = A0 + B; police map decays."""
         crimes = self._street_crimes_today.reshape(self.city.grid_shape)
@@ -1078,6 +1225,8 @@ class CityModel(mesa.Model):
         log.add("security_abuse", self.private_security.abuses_today(self.rng))
         log.add("guards", self.private_security.guards)
         log.add("firearms_availability", self.firearms_availability)
+        log.add("firearms_stock", self.cooperation.firearms_stock)
+        log.add("drug_revenue", self.cooperation.revenue)
         log.add("mean_fear", float(self.population.fear.mean()))
         log.add("police_on_duty", sum(unit.on_duty for unit in self.police_units))
         log.add("programme_level", self.government.programme_level)

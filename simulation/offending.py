@@ -30,6 +30,8 @@ Offending combines routine-activity and rational-choice elements:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from simulation.city import City
@@ -121,12 +123,14 @@ def go_ahead_probability(perceived_risk: np.ndarray, exponent: float) -> np.ndar
 def choose_targets(
     home_cells: np.ndarray, attractiveness: np.ndarray, city: City, params: OffendingParams,
     rng: np.random.Generator,
+    candidate_weight: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Journey to crime: each offender weighs candidate blocks near home by attractiveness.
 
     Candidates lie at exponentially distributed distances (mean ``journey_mean``) in uniformly
     random directions from home, clipped to the city; one is chosen with probability
-    proportional to its A.
+    proportional to its A, times ``candidate_weight(cells)`` if given (one weight per offender
+    and candidate: the border weight of a metropolitan area, `simulation.cooperation`).
     """
     count, candidates = len(home_cells), params.target_candidates
     if count == 0:
@@ -137,7 +141,10 @@ def choose_targets(
     target_row = np.clip(np.rint(row[:, None] + distance * np.sin(angle)), 0, city.height - 1)
     target_col = np.clip(np.rint(col[:, None] + distance * np.cos(angle)), 0, city.width - 1)
     cells = (target_row * city.width + target_col).astype(np.int64)
-    weights = np.cumsum(attractiveness[cells], axis=1)
+    values = attractiveness[cells]
+    if candidate_weight is not None:
+        values = values * candidate_weight(cells)
+    weights = np.cumsum(values, axis=1)
     pick = (weights < rng.random(count)[:, None] * weights[:, -1:]).sum(axis=1)
     return cells[np.arange(count), np.minimum(pick, candidates - 1)]
 

@@ -905,6 +905,22 @@ class CostParams(_Section):
         description="Licensing and inspecting private guards (public cost)")
     dv_place_year: float = param(3000.0, unit="USD per place-year", ge=0, le=1e7,
                                  source="assumption", description="One domestic-violence service place")
+    interdiction_agent_year: float = param(
+        30000.0, unit="USD per agent-year", ge=0, le=1e7,
+        source="assumption (a customs, border or anti-trafficking agent with equipment, "
+               "intelligence and transport; dearer than a patrol officer's USD 23,000)",
+        description="One interdiction agent on the trafficking routes that supply the city")
+    information_exchange_officer_year: float = param(
+        500.0, unit="USD per officer-year at exchange 1", ge=0, le=1e6,
+        source="assumption (connections to INTERPOL's I-24/7 and MERCOSUR's SISME, terminals in "
+               "the field, analysts and liaison officers)",
+        description="Information exchange with other countries' police databases, paid per "
+                    "officer in proportion to cooperation.information_exchange")
+    joint_training_officer_year: float = param(
+        800.0, unit="USD per officer-year at joint training 1", ge=0, le=1e6,
+        source="assumption (courses with partner countries' forces, exchanges of instructors)",
+        description="Joint training with other countries' police forces, paid per officer in "
+                    "proportion to cooperation.joint_training")
     crime: CrimeCostParams = Field(default_factory=CrimeCostParams,
                                    description="Costs of crime to victims and society")
 
@@ -1368,6 +1384,183 @@ class SurveyParams(_Section):
                              description="Youngest resident interviewed")
 
 
+# --------------------------------------------------------------------------------------------
+# International cooperation: transnational inflows, their interdiction, and the metropolitan area
+# --------------------------------------------------------------------------------------------
+
+
+class Interpolation(StrEnum):
+    """How an inflow series runs between its points."""
+
+    STEP = "step"
+    LINEAR = "linear"
+
+
+class InflowSeries(_Section):
+    """An inflow over time: points (recorded year, level), level 1 being the status quo."""
+
+    points: tuple[tuple[float, float], ...] = param(
+        ((0.0, 1.0),), unit="(recorded year, level) pairs", source="scenario setting",
+        description="Points of the series: the level (1 = the status quo) from each point's "
+                    "recorded year; before the first point its level, after the last point its "
+                    "level. Years ascending, levels >= 0")
+    interpolation: Interpolation = param(
+        Interpolation.STEP, unit="choice", source="scenario setting",
+        description="step: each point's level holds until the next point; linear: the level "
+                    "runs straight from one point to the next")
+
+    @model_validator(mode="after")
+    def _points_in_order(self) -> InflowSeries:
+        if not self.points:
+            raise ValueError("an inflow series needs at least one point, e.g. points = [[0.0, 1.0]]")
+        years = [year for year, _ in self.points]
+        if any(later < earlier for earlier, later in zip(years, years[1:])):
+            raise ValueError(f"the points' years {years} are not in ascending order; list the "
+                             "points from the earliest year to the latest")
+        if any(level < 0 for _, level in self.points) or any(year < 0 for year in years):
+            raise ValueError("a point's year and level must be 0 or more (year: recorded years "
+                             "from the first recorded day; level: 1 = the status quo)")
+        return self
+
+
+def _series(description: str) -> Any:
+    return Field(default_factory=InflowSeries, description=description)
+
+
+class MetropolitanParams(_Section):
+    """The city as a metropolitan area: its neighbourhoods grouped into municipalities, each with
+    its own police."""
+
+    municipalities: int = param(
+        1, unit="count", ge=1, le=64, source="assumption (one municipality: the city as before)",
+        description="Municipalities of the metropolitan area: the neighbourhoods in order of "
+                    "their centre from west to east, split into this many runs of neighbouring "
+                    "neighbourhoods")
+    officers_per_100k: tuple[float, ...] = param(
+        (), unit="officers per 100,000 residents of the municipality", source="policy lever",
+        description="Each municipality's sworn officers, one value per municipality; empty: "
+                    "police.officers_per_100k in every municipality (a coordinated plan)")
+    strategy: tuple[PatrolStrategy, ...] = param(
+        (), unit="choice per municipality", source="policy lever",
+        description="Each municipality's patrol strategy, one value per municipality; empty: "
+                    "police.strategy in every municipality")
+    border_displacement: float = param(
+        1.0, unit="ratio", ge=0, le=5,
+        source="assumption (rational choice: offenders weigh their chance of going unseen; "
+               "Guerette & Bowers 2009: displacement in 26% of observations)",
+        description="Offenders weigh a target across a municipal border by ((1 - police risk "
+                    "there) / (1 - police risk at home))^(deterrence_exponent x this); 0: "
+                    "borders do not matter")
+
+    @model_validator(mode="after")
+    def _one_value_per_municipality(self) -> MetropolitanParams:
+        for name in ("officers_per_100k", "strategy"):
+            values = getattr(self, name)
+            if values and len(values) != self.municipalities:
+                raise ValueError(
+                    f"{name} has {len(values)} values for {self.municipalities} municipalities; "
+                    f"give one per municipality, or none to use the city's police.{name} in all")
+        if any(not 0 <= value <= 5000 for value in self.officers_per_100k):
+            raise ValueError(f"officers_per_100k = {list(self.officers_per_100k)}: each must be "
+                             "from 0 to 5000")
+        return self
+
+
+class CooperationParams(_Section):
+    """Transnational flows into the city — illegal firearms, drug-market revenue, offenders from
+    outside — and the levers of international cooperation that act on them (MISPA's fifth
+    pillar)."""
+
+    firearms_inflow: InflowSeries = _series(
+        "Illegal firearms trafficked into the city, relative to the status quo")
+    drug_revenue: InflowSeries = _series(
+        "Revenue of the drug market the gangs fight over, relative to the status quo")
+    offender_inflow: InflowSeries = _series(
+        "Offenders arriving from outside the city, relative to arrivals_per_100k")
+    firearms_turnover_days: float = param(
+        730.0, unit="days", gt=0, le=36500,
+        source="assumption (guns circulate among offenders for years; ATF: a time-to-crime "
+               "under 3 years marks a trafficked gun, secondary)",
+        description="Mean time a trafficked gun stays in criminal hands: the firearms stock "
+                    "moves to the inflow's level on this time scale")
+    gang_arms_elasticity: float = param(
+        0.5, unit="elasticity", ge=0, le=5,
+        source="assumption (gangs run the trade and take the first guns)",
+        description="Gang members' ratio of being armed is multiplied by the firearms stock "
+                    "index to this power")
+    revenue_recruitment: float = param(
+        1.0, unit="elasticity", ge=0, le=5,
+        source="assumption (drug markets pay recruits; Levitt & Venkatesh 2000, secondary)",
+        description="Gang recruitment (youth.recruitment) is multiplied by the drug revenue "
+                    "index to this power")
+    revenue_conflict: float = param(
+        1.0, unit="elasticity", ge=0, le=5,
+        source="assumption (territorial disputes over drug markets drive gang violence, "
+               "secondary)",
+        description="Disputes from gang-linked violence start with probability 1 - (1 - "
+                    "youth.retaliation)^(revenue index to this power)")
+    arrivals_per_100k: float = param(
+        0.0, unit="arrivals per 100,000 a year", ge=0, le=5000,
+        source="assumption (the default city has no offenders from outside: a closed "
+               "population, ODD 1.3)",
+        description="Offenders arriving from outside the city at the status quo (inflow level "
+                    "1); each takes the place of a young man who leaves")
+    arrival_ages: tuple[float, float] = param(
+        (18.0, 35.0), unit="years", source="assumption",
+        description="Ages of arriving offenders (drawn uniformly) and of the men whose place "
+                    "they take")
+    arrival_propensity: float = param(
+        3.0, unit="ratio", ge=0, le=50, source="assumption (they come to offend)",
+        description="An arrival's criminal propensity is a newborn's draw times this")
+    wanted_share: float = param(
+        0.3, unit="share of arrivals", ge=0, le=1, source="assumption",
+        description="Share of arrivals wanted by the police of another country")
+    interdiction_per_100k: float = param(
+        0.0, unit="agents per 100,000", ge=0, le=1000, source="policy lever",
+        description="Interdiction agents on the routes that supply the city (borders, ports, "
+                    "customs, anti-trafficking units)")
+    interdiction_scale: float = param(
+        10.0, unit="agents per 100,000", gt=0, le=1000,
+        source="assumption (seizures grow less than in proportion to the effort, secondary)",
+        description="Interdiction cuts every inflow by max_cut x (1 - exp(-agents / scale))")
+    interdiction_max_cut: float = param(
+        0.6, unit="share of the inflow", ge=0, le=1,
+        source="assumption (traffickers reroute; no interdiction stops most of a flow, "
+               "secondary)",
+        description="The largest share of an inflow interdiction can stop")
+    information_exchange: float = param(
+        0.0, unit="index 0-1", ge=0, le=1, source="policy lever",
+        description="Police query other countries' databases (INTERPOL, AMERIPOL, MERCOSUR's "
+                    "SISME): wanted offenders are identified when arrested, and crimes of "
+                    "offenders on record are cleared more often")
+    record_clearance_gain: float = param(
+        0.5, unit="ratio", ge=0, le=5,
+        source="assumption (fingerprint, firearm and warrant records link a crime to a known "
+               "offender)",
+        description="Clearance of a case whose offender is on record (a conviction, or wanted "
+                    "elsewhere) is multiplied by 1 + gain x information_exchange")
+    joint_training: float = param(
+        0.0, unit="index 0-1", ge=0, le=1, source="policy lever",
+        description="Joint training with partner countries' forces: professionalism "
+                    "(police.training) and vetting (police.internal_audits) rise")
+    joint_training_effect: float = param(
+        0.5, unit="share", ge=0, le=1, source="assumption",
+        description="Share of the gap to full training that full joint training closes")
+    joint_training_integrity: float = param(
+        0.3, unit="share", ge=0, le=1, source="assumption (vetted units)",
+        description="Share of the gap to full internal audits that full joint training closes")
+    metropolitan: MetropolitanParams = Field(default_factory=MetropolitanParams,
+                                             description="The metropolitan area")
+
+    @model_validator(mode="after")
+    def _ages_in_order(self) -> CooperationParams:
+        low, high = self.arrival_ages
+        if not 0 <= low < high <= 100:
+            raise ValueError(f"arrival_ages = {list(self.arrival_ages)}: give [youngest, oldest] "
+                             "with 0 <= youngest < oldest <= 100")
+        return self
+
+
 class Parameters(_Section):
     """Every parameter of the city model."""
 
@@ -1404,6 +1597,20 @@ class Parameters(_Section):
                                          description="Elections and policy continuity")
     shocks: ShocksParams = Field(default_factory=ShocksParams,
                                  description="Disasters and economic crises")
+    cooperation: CooperationParams = Field(
+        default_factory=CooperationParams,
+        description="International cooperation: inflows, interdiction, information exchange, "
+                    "joint training, the metropolitan area")
+
+    @model_validator(mode="after")
+    def _municipalities_fit_the_city(self) -> Parameters:
+        municipalities = self.cooperation.metropolitan.municipalities
+        if municipalities > self.city.neighbourhoods:
+            raise ValueError(
+                f"cooperation.metropolitan.municipalities ({municipalities}) is above "
+                f"city.neighbourhoods ({self.city.neighbourhoods}); a municipality needs at least "
+                "one neighbourhood: lower the municipalities or raise the neighbourhoods")
+        return self
 
     @property
     def days(self) -> int:

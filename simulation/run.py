@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulation.indicators import DAILY_COLUMNS, age_profile, neighbourhood_table, summary
+from simulation.indicators import (
+    DAILY_COLUMNS,
+    age_profile,
+    municipality_table,
+    neighbourhood_table,
+    summary,
+)
 from simulation.model import CityModel
 from simulation.params import Parameters
 
@@ -37,6 +43,8 @@ class RunResult:
         summary: headline numbers of the run.
         crime_map: street crimes per block over the whole run (2-D, rows x columns).
         timings: seconds spent building and running the model.
+        municipalities: one row per municipality of the metropolitan area (one row for a city
+            of one municipality): residents, police, crime, homicides and spending.
     """
 
     params: Parameters
@@ -49,6 +57,7 @@ class RunResult:
     summary: dict[str, float | int | str]
     crime_map: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    municipalities: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def recidivism_summary(recidivism: pd.DataFrame) -> dict[str, float]:
@@ -100,15 +109,32 @@ def run(
     annual = pd.DataFrame(log.annual)
     ages = age_profile(log)
     recidivism = model.releases.curve(first_day=params.warmup_days, end_day=params.warmup_days + days)
+    neighbourhoods = neighbourhood_table(model)
+    headline = {**summary(model, annual, ages), **recidivism_summary(recidivism)}
+    municipalities = municipality_table(model, neighbourhoods, headline)
+    if len(municipalities) > 1:  # a metropolitan area: each municipality's headline numbers
+        headline.update(municipal_summary(municipalities))
     return RunResult(
         params=params,
         seed=describe_seed(seed),
         daily=daily,
         annual=annual,
-        neighbourhoods=neighbourhood_table(model),
+        neighbourhoods=neighbourhoods,
         age_profile=ages,
         recidivism=recidivism,
-        summary={**summary(model, annual, ages), **recidivism_summary(recidivism)},
+        summary=headline,
         crime_map=log.crimes_by_block_total.reshape(model.city.grid_shape).copy(),
         timings={"build_seconds": built - started, "run_seconds": finished - built},
+        municipalities=municipalities,
     )
+
+
+MUNICIPAL_SUMMARY: tuple[str, ...] = ("true_crime_rate", "homicide_rate", "officers_per_100k",
+                                      "spending_per_resident")
+"""Columns of the municipality table the summary repeats, as ``municipality_<m>_<column>``."""
+
+
+def municipal_summary(municipalities: pd.DataFrame) -> dict[str, float]:
+    """Each municipality's crime, homicides, police and spending as summary keys."""
+    return {f"municipality_{row.municipality}_{column}": float(getattr(row, column))
+            for row in municipalities.itertuples() for column in MUNICIPAL_SUMMARY}

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from simulation.cooperation import dispute_probability
 from simulation.params import FirearmsParams, YouthParams
 from simulation.population import Population, Status
 
@@ -81,18 +82,24 @@ def gang_homes(neighbourhood_ses: np.ndarray, params: YouthParams) -> np.ndarray
 
 
 def recruit_and_leave(population: Population, gang: np.ndarray, params: YouthParams,
-                      rng: np.random.Generator) -> tuple[int, int]:
-    """Monthly: young men join the gang of their gang peers; members leave. Returns (joined, left)."""
+                      rng: np.random.Generator, factor: float = 1.0) -> tuple[int, int]:
+    """Monthly: young men join the gang of their gang peers; members leave. Returns (joined, left).
+
+    A candidate with c gang peers and risk k joins with probability 1 - exp(-b F c k), b =
+    ``recruitment`` and F = ``factor`` (the drug market's pull, `simulation.cooperation`; 1 at
+    the status quo).
+    """
     low, high = params.recruit_ages
     candidates = np.flatnonzero(population.male & (population.age >= low) & (population.age < high)
                                 & (gang == NO_GANG) & (population.status == Status.FREE))
     joined = 0
-    if len(candidates) and population.peers.shape[1] and params.recruitment > 0:
+    recruitment = params.recruitment if factor == 1.0 else params.recruitment * factor
+    if len(candidates) and population.peers.shape[1] and recruitment > 0:
         peer_gangs = gang[population.peers[candidates]]
         in_gang = peer_gangs != NO_GANG
         count = in_gang.sum(axis=1)
         risk = np.minimum(population.propensity[candidates], 5.0) * (1.0 + population.dropped_out[candidates])
-        chance = 1.0 - np.exp(-params.recruitment * count * risk)
+        chance = 1.0 - np.exp(-recruitment * count * risk)
         join = (count > 0) & (rng.random(len(candidates)) < chance)
         # He joins the gang of one of his gang peers, chosen at random.
         rows = np.flatnonzero(join)
@@ -135,11 +142,13 @@ def rewire_friendships(population: Population, gang: np.ndarray, params: YouthPa
 
 
 def armed(gang_member: np.ndarray, params: FirearmsParams, rng: np.random.Generator,
-          availability: float | None = None) -> np.ndarray:
-    """Whether each violent offender carries a gun (``availability`` overrides the parameter,
-    e.g. with guns leaked from security firms)."""
+          availability: float | None = None, gang_ratio: float | None = None) -> np.ndarray:
+    """Whether each violent offender carries a gun: min(1, availability x (gang ratio if a
+    member, else 1)). ``availability`` and ``gang_ratio`` override the parameters (guns leaked
+    from security firms, guns trafficked into the city)."""
     base = params.availability if availability is None else availability
-    chance = np.minimum(1.0, base * np.where(gang_member, params.gang_ratio, 1.0))
+    ratio = params.gang_ratio if gang_ratio is None else gang_ratio
+    chance = np.minimum(1.0, base * np.where(gang_member, ratio, 1.0))
     return rng.random(len(gang_member)) < chance
 
 
@@ -195,14 +204,18 @@ class Retaliations:
 
 def disputes(population: Population, gang: np.ndarray, offenders: np.ndarray,
              victims: np.ndarray, killed: np.ndarray, params: YouthParams,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             rng: np.random.Generator, conflict: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which of today's violent incidents (resident victims only) start a dispute.
+
+    Gang-linked incidents start one with probability 1 - (1 - retaliation)^conflict, others
+    with ``retaliation_other``; ``conflict`` is the drug market's pull on territorial disputes
+    (`simulation.cooperation.dispute_probability`; 1 at the status quo).
 
     Returns (avenger, target, gang_linked) for the disputes: the avenger is the victim, or a
     peer of the victim (a fellow gang member if he has one) when the victim died.
     """
     linked = (gang[offenders] != NO_GANG) | (gang[victims] != NO_GANG)
-    chance = np.where(linked, params.retaliation, params.retaliation_other)
+    chance = np.where(linked, dispute_probability(params.retaliation, conflict), params.retaliation_other)
     start = rng.random(len(offenders)) < chance
     offenders, victims, killed, linked = offenders[start], victims[start], killed[start], linked[start]
     avenger = victims.copy()
