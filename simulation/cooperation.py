@@ -217,7 +217,7 @@ def officers_by_municipality(params: Parameters, residents: list[float] | None =
     x its residents / 100,000 (``residents`` as built, or as planned)."""
     residents = residents if residents is not None else planned_residents(params)
     military = params.police.military_per_100k
-    return [(officers + military) * people / 100_000
+    return [(officers + military) * (people / 100_000)
             for (officers, _), people in zip(municipal_plan(params), residents)]
 
 

@@ -47,7 +47,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "reparations", "releases", "programmes_completed", "supported", "victims_assisted",
     "averted_by_assistance",
     # international cooperation: inflows, information exchange, the metropolitan area
-    "arrivals", "record_arrests", "wanted_arrests", "wanted_identified", "extraditions",
+    "arrivals", "record_cases", "record_solved", "record_arrests", "wanted_arrests", "wanted_identified", "extraditions",
     "expected_homicides", "firearms_stock", "drug_revenue", "border_crossings",
     # justice: stocks at the end of the day
     "prisoners", "pretrial", "juveniles_held", "adult_prisoners", "adult_prison_places",
@@ -343,6 +343,8 @@ def cooperation_indicators(totals: dict[str, float], period: np.ndarray,
         "arrivals_per_100k": totals["arrivals"] * per_100k_year,
         "record_arrests_per_100k": totals["record_arrests"] * per_100k_year,
         "record_arrest_share": totals["record_arrests"] / arrests if arrests else np.nan,
+        "record_clearance": (totals["record_solved"] / totals["record_cases"]
+                             if totals["record_cases"] else np.nan),
         "wanted_arrests_per_100k": totals["wanted_arrests"] * per_100k_year,
         "wanted_identified_per_100k": totals["wanted_identified"] * per_100k_year,
         "extraditions_per_100k": totals["extraditions"] * per_100k_year,
@@ -532,7 +534,8 @@ YOUTH_SUMMARY: tuple[str, ...] = (
     "security_abuse_per_100k", "firearms_availability",
 )
 COOPERATION_SUMMARY: tuple[str, ...] = (
-    "arrivals_per_100k", "record_arrests_per_100k", "record_arrest_share", "wanted_arrests_per_100k",
+    "arrivals_per_100k", "record_arrests_per_100k", "record_arrest_share", "record_clearance",
+    "wanted_arrests_per_100k",
     "wanted_identified_per_100k", "extraditions_per_100k", "expected_homicide_rate",
     "border_crossings_per_100k", "firearms_stock", "drug_revenue",
 )

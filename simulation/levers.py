@@ -8,8 +8,8 @@ holds every lever the scenario library moves (``scenarios/*.toml``), each labell
 of the policy papers prepared for the Meetings of Ministers Responsible for Public Security in
 the Americas (``../shared/seeds``) and grouped by their five pillars (`governance.PILLARS`):
 public-security management, prevention of crime and violence, police management, citizen and
-community participation, and international cooperation. International cooperation has no lever
-yet (issue 12 adds them): its group is present and empty.
+community participation, and international cooperation (interdiction of trafficking,
+information exchange between countries' police, joint training; `simulation.cooperation`).
 
 **Costs** come from the costing of `simulation.governance`, never re-declared here: a plan is
 priced with `governance.planned_lines` (capacity as budgeted, prisons full). `Lever.cost` is
@@ -298,7 +298,18 @@ LEVERS: tuple[Lever, ...] = (
             "Councils in the poorest neighbourhoods (the default city has 16): residents watch "
             "over their streets and trust the police more.", "neighbourhoods", 0, 16, 1,
             kind="integer"),
-    # -- international cooperation: no lever yet (issue 12) ------------------------------------
+    # -- international cooperation -------------------------------------------------------------
+    _amount("cooperation.interdiction_per_100k", "Interdiction of arms and drug trafficking",
+            _COOPERATION, "Border, port, customs and anti-trafficking agents on the routes that "
+            "supply the city: fewer guns, less drug money for the gangs, fewer offenders from "
+            "outside; each agent stops less than the one before.", "agents per 100,000", 0, 60, 1),
+    _share("cooperation.information_exchange", "Information exchange (INTERPOL, AMERIPOL, SISME)",
+           _COOPERATION, "Police query other countries' databases: wanted offenders are "
+           "identified and handed over, and crimes of offenders on record are cleared more "
+           "often."),
+    _share("cooperation.joint_training", "Joint training with partner countries' forces",
+           _COOPERATION, "Shared courses and vetted units: more professional police, fewer "
+           "abuses and fewer corrupt officers."),
 )
 """Every lever, grouped by pillar in the order of `governance.PILLARS`."""
 LEVER: dict[str, Lever] = {lever.key: lever for lever in LEVERS}
@@ -308,8 +319,7 @@ _MIX_KEYS = tuple(f"police.mix.{name}" for name in UNIT_STRATEGIES)
 
 
 def levers_by_pillar() -> dict[str, tuple[Lever, ...]]:
-    """The levers of each pillar, every pillar present (international cooperation has none
-    yet), in `governance.PILLARS` order."""
+    """The levers of each pillar, every pillar present, in `governance.PILLARS` order."""
     return {pillar: tuple(lever for lever in LEVERS if lever.pillar == pillar)
             for pillar in governance.PILLARS}
 

@@ -1005,6 +1005,8 @@ class CityModel(mesa.Model):
         chance = np.minimum(1.0, chance)
         solved = investigated[rng.random(len(investigated)) < chance]
         self.indicators.add("investigations", len(investigated))
+        self.indicators.add("record_cases", int(self.cooperation.on_record(offenders[cases]).sum()))
+        self.indicators.add("record_solved", int(self.cooperation.on_record(offenders[solved]).sum()))
         delay = np.maximum(1, np.rint(rng.exponential(police.investigation_days, len(solved)))).astype(np.int64)
         self.pending_due = np.concatenate([self.pending_due, day + delay])
         self.pending_offender = np.concatenate([self.pending_offender, offenders[solved]])
