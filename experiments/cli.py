@@ -773,6 +773,49 @@ def short2008(
     console.print(f"wrote attractiveness.png, manifest.json to {out}")
 
 
+from experiments.validation import (  # noqa: E402 - the validate command's help texts
+    HELP as VALIDATE_HELP,
+)
+from experiments.validation import (  # noqa: E402
+    HELP_CHECKS,
+    HELP_OUT,
+    HELP_QUICK,
+    HELP_SEED,
+    HELP_WORKERS,
+    ROOT_SEED,
+)
+
+
+@app.command(help=VALIDATE_HELP)
+def validate(
+    out: Annotated[Path, typer.Option(help=HELP_OUT)],
+    quick: Annotated[bool, typer.Option("--quick", help=HELP_QUICK)] = False,
+    checks: Annotated[str | None, typer.Option(help=HELP_CHECKS)] = None,
+    workers: Annotated[int | None, typer.Option(help=HELP_WORKERS)] = None,
+    seed: Annotated[int, typer.Option(help=HELP_SEED)] = ROOT_SEED,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+) -> None:
+    from experiments.validation import ValidationOptionError, parse_checks, summary_line
+    from experiments.validation import validate as run_validation
+
+    try:
+        selected = parse_checks(checks)
+        with Progress(TextColumn("[bold]validating[/]"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("runs {task.description}"), TimeRemainingColumn(),
+                      console=errors, disable=quiet, transient=True) as progress:
+            task = progress.add_task("", total=None)
+
+            def advance(done: int, total: int, label: str) -> None:
+                progress.update(task, completed=done, total=total, description=label)
+
+            table = run_validation(out, quick=quick, workers=workers, checks=selected,
+                                   progress=advance, seed=seed)
+    except ValidationOptionError as error:
+        raise fail(str(error)) from None
+    console.print(summary_line(table), highlight=False)
+    console.print(f"report: {out / 'report.html'}", highlight=False)
+
+
 @app.command("app")
 def app_command(
     host: Annotated[str, typer.Option(help="Address to listen on: 127.0.0.1 (this computer only) "

@@ -225,3 +225,25 @@ def test_compare_at_equal_budget_reports_costs_benefits_equity_and_human_rights(
                  "Equity and human rights", "Prison occupancy", "Incidents of police abuse",
                  "Victimisation gap", "rescaled"):
         assert text in page, text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--checks", "S99"], "unknown check 'S99' (did you mean S9?)"),
+    (["--workers", "0"], "--workers"),
+])
+def test_validate_bad_options_get_one_message_and_exit_2(tmp_path, args, message):
+    result = invoke("validate", *args, "--quiet", "--out", tmp_path / "v")
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "v" / "validation.csv").exists()
+
+
+def test_validate_writes_the_table_and_report_for_the_chosen_checks(tmp_path):
+    result = invoke("validate", "--quick", "--checks", "conservation-short2008", "--workers", 1,
+                    "--quiet", "--out", tmp_path / "v")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "v" / "validation.csv")
+    assert list(table["id"]) == ["conservation-short2008"]
+    assert "of 1 checks pass" in result.output
+    assert (tmp_path / "v" / "report.html").is_file()
