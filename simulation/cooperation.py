@@ -340,18 +340,20 @@ class Cooperation:
 
     def settle(self, ids: np.ndarray, day: int, rng: np.random.Generator) -> None:
         """Arrivals in the slots ``ids`` (already reborn as newborns): men of the arrival ages,
-        without a job, with a propensity ``arrival_propensity`` times a newborn's draw, a share
-        of them wanted abroad."""
+        without a job, with a propensity ``arrival_propensity`` times a man's draw (lognormal of
+        mean 1, ``population.propensity_sigma``), a share of them wanted abroad."""
         if len(ids) == 0:
             return
         population, params = self.model.population, self.params
+        sigma = self.model.params.population.propensity_sigma
         low, high = params.arrival_ages
         age = rng.uniform(low, high, len(ids))
         population.birth_day[ids] = (day - np.rint(age * DAYS_PER_YEAR)).astype(population.birth_day.dtype)
         population.age[ids] = (day - population.birth_day[ids]) / DAYS_PER_YEAR
         population.male[ids] = True
         population.employed[ids] = False
-        population.propensity[ids] *= np.float32(params.arrival_propensity)
+        population.propensity[ids] = (rng.lognormal(-0.5 * sigma**2, sigma, len(ids))
+                                      * params.arrival_propensity).astype(np.float32)
         self.wanted[ids] = rng.random(len(ids)) < params.wanted_share
 
     # -- information exchange ----------------------------------------------------------------
