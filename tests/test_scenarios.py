@@ -44,7 +44,8 @@ LIBRARY = {
     "prevention of crime and violence": {"youth_prevention"},
     "public-security management": {"prison_reform", "private_security_regulation", "decentralised"},
 }
-OVERLAYS = {"disaster", "economic_crisis", "election_reversal"}
+OVERLAYS = {"disaster", "economic_crisis", "election_reversal", "trafficking_surge",
+            "regional_cooperation"}
 
 
 def test_the_library_has_every_strategy_by_pillar_and_the_overlays():

@@ -171,8 +171,7 @@ def LeverControls(values: solara.Reactive[dict], base: Parameters,
                     f"{pillar[0].upper()}{pillar[1:]} (${spending.get(pillar, 0.0):,.0f} per resident a year)"])
                 with solara.v.ExpansionPanelContent():
                     if not levers:
-                        solara.Text("No levers yet: firearms trafficking and transnational crime are "
-                                    "fixed conditions of the city.", style={"font-size": "12px"})
+                        solara.Text("No levers in this pillar.", style={"font-size": "12px"})
                     for lever in levers:
                         LeverControl(lever, values.value.get(lever.key), setter(lever.key),
                                      costs.get(lever.key), disabled)
