@@ -14,13 +14,13 @@ measured", with the reason: they are counted in neither the passes nor the total
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from experiments.validation import measures
-from experiments.validation.rules import AtLeast, AtMost, Above, Below, InRange, Rule
+from experiments.validation.rules import Above, AtLeast, AtMost, Below, InRange, Rule
 from experiments.validation.runs import ADULT_AGE, CERTAINTY, CONFIGS, CityObservation, RunSet, ShortObservation
 from simulation.params import Parameters
 from simulation.prevention import displacement
@@ -71,7 +71,6 @@ class Check:
     quick_note: str = ""
     not_measured: str = ""
     figure: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def rule_text(self) -> str:
         if self.rule is None:
@@ -207,8 +206,10 @@ def peak_age(runs: RunSet) -> Measurement:
     rates = np.mean([o.age_profile["offence_rate"].to_numpy() for o in observations], axis=0)
     bands = observations[0].age_profile["age_band"].tolist()
     shown = ", ".join(f"{band}: {rate:.0f}" for band, rate in zip(bands[2:9], rates[2:9]))
-    return Measurement([measures.peak_offending_age(o.age_profile) for o in observations],
-                       f"Street offences per 1,000 person-years (mean of runs): {shown}.")
+    peaks = [measures.peak_offending_age(o.age_profile) for o in observations]
+    by_band = ", ".join(f"{int(age) - 2}-{int(age) + 2} in {peaks.count(age)}" for age in sorted(set(peaks)))
+    return Measurement(peaks, f"Street offences per 1,000 person-years (mean of runs): {shown}. "
+                              f"Peak band by run: {by_band}.")
 
 
 def offending_concentration(runs: RunSet) -> Measurement:

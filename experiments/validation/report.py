@@ -289,7 +289,7 @@ class Figures:
         rows = rows[rows["value"].notna()]
         if rows.empty:
             return None, ""
-        figure, axis = plt.subplots(figsize=(7, 0.6 * len(rows) + 1.2), constrained_layout=True)
+        figure, axis = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.4), constrained_layout=True)
         low = min(-5.0, float(np.nanmin(rows[["value", "low"]].to_numpy())) * 100 - 5)
         high = max(5.0, float(np.nanmax(rows[["value", "high"]].to_numpy())) * 100 + 5)
         for position, (name, row) in enumerate(rows.iterrows()):
@@ -306,12 +306,12 @@ class Figures:
                           fmt="o", color=colour, capsize=3)
         axis.axvline(0, color="#999999", linewidth=0.8)
         axis.set_xlim(low, high)
-        axis.set_yticks(range(len(rows)), [f"{name}: {BY_ID[name].title}"[:60] for name in rows.index], fontsize=8)
+        axis.set_yticks(range(len(rows)), list(rows.index), fontsize=9)
         axis.invert_yaxis()
         axis.legend(fontsize=8, loc="lower right")
         axis.set_xlabel("relative difference, % (mean and 95% interval)")
-        return figure, ("S7, S8, S12, S13: policy contrasts on common random numbers (green: the "
-                        "check passes).")
+        return figure, ("S7, S8, S12, S13: policy contrasts on common random numbers, mean and 95% "
+                        "interval (green: the check passes; shaded: what the rule accepts).")
 
     def short_maps(self) -> tuple[Figure | None, str]:
         keys = [key for key in PUBLISHED_SETS if f"short2008-{key}" in self.runs.observations]

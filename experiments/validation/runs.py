@@ -127,6 +127,9 @@ S12_BUDGETS: dict[str, dict[str, float]] = {
 }
 """S12: one justice budget of about USD 35 a resident spent three ways (tests/test_justice.py,
 ALL_PUNISHMENT, MIX, ALL_LENIENCY; docs/ODD.md 1.2)."""
+S12_WORDS = {"punishment": "long sentences and no programmes (all punishment)",
+             "mix": "sentences, education and work in prison and reintegration support (the mix)",
+             "leniency": "short sentences, alternatives and reintegration places (all leniency)"}
 S12_RUN = {"years": 10, "governance.cross_party_agreement": True}
 """S12 runs hold the budget ten years: no election cuts the programmes."""
 RENEWAL_BLOCKS = {"full": 150, "quick": 38}
@@ -163,7 +166,8 @@ CONFIGS: dict[str, RunConfig] = {config.name: config for config in (
     RunConfig("severity", "sentences twice as long (justice.sentencing.severity = 2)",
               RunSize({**SEVERITY, "years": POLICY_YEARS["full"]}, 8),
               RunSize({**SEVERITY, "years": POLICY_YEARS["quick"]}, QUICK_REPLICATES)),
-    *(RunConfig(f"s12-{name}", f"the justice budget spent on {name}",
+    *(RunConfig(f"s12-{name}", f"one justice budget spent on {S12_WORDS[name]} (ten years, no "
+                               "election cuts)",
                 RunSize({**S12_RUN, **budget}, 8), None) for name, budget in S12_BUDGETS.items()),
     RunConfig("renewal", "lighting and public-space renewal of the hottest blocks, municipality "
                          "at full capacity",

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.provenance import provenance, write_atomic, write_json
-from experiments.validation.checks import BY_ID, CHECK_IDS, CHECKS, Check
+from experiments.validation.checks import CHECK_IDS, CHECKS, Check
 from experiments.validation.rules import summarise
 from experiments.validation.runs import CONFIGS, RunSet, run_all, tasks_for
 
@@ -156,11 +156,21 @@ def validate(
     started = time.perf_counter()
     out = check_options(out, workers)
     selected = select_checks(checks)
-    measured = [check for check in selected if check.measure is not None and (check.quick or not quick)]
-    configs = sorted({name for check in measured for name in check.runs})
-    tasks = tasks_for(configs, quick, seed)
+    tasks = tasks_for(configurations_needed(selected, quick), quick, seed)
     workers = workers or os.cpu_count() or 1
     runs = run_all(tasks, min(workers, max(len(tasks), 1)), progress)
+    return write_validation(out, runs, selected, quick, workers, checks, seed, started)
+
+
+def configurations_needed(selected: Iterable[Check], quick: bool) -> list[str]:
+    """The configurations the measured checks need (skipped and unmeasured ones need none)."""
+    measured = [check for check in selected if check.measure is not None and (check.quick or not quick)]
+    return sorted({name for check in measured for name in check.runs})
+
+
+def write_validation(out: Path, runs: RunSet, selected: list[Check], quick: bool, workers: int,
+                     requested: Iterable[str] | None, seed: int, started: float) -> pd.DataFrame:
+    """Measure every selected check on the runs; write the table, the report and the manifest."""
     measuring = time.perf_counter()
     table = pd.DataFrame([evaluate(check, runs, quick) for check in selected], columns=list(COLUMNS))
     table["passed"] = table["passed"].astype("boolean")
@@ -173,7 +183,7 @@ def validate(
     timings = {"runs_seconds": round(runs.seconds, 2),
                "run_cpu_seconds": {name: round(value, 2) for name, value in runs.cpu_seconds().items()},
                "measure_seconds": round(measured_seconds, 2)}
-    manifest = build_manifest(table, runs, quick, workers, checks, selected, seed, timings)
+    manifest = build_manifest(table, runs, quick, workers, requested, selected, seed, timings)
     from experiments.validation.report import render_report
 
     page = render_report(table, runs, manifest)
