@@ -155,8 +155,12 @@ class BrowserPage:
                 external.append(url)
         return external
 
-    def check(self) -> None:
-        """No console error, no request that left localhost."""
+    def check(self, log: Path | None = None) -> None:
+        """No console error, no request that left localhost. With ``log``, every request and
+        console error of the page is written there first (a test artefact for diagnosis)."""
+        if log is not None:
+            log.write_text("\n".join(["# requests", *self.requests, "# console errors",
+                                       *self.console_errors]) + "\n", encoding="utf-8")
         assert not self.external_requests(), f"requests left localhost: {self.external_requests()[:5]}"
         assert not self.console_errors, f"console errors: {self.console_errors[:5]}"
 

@@ -68,7 +68,7 @@ def test_a_full_classroom_game_of_five_years_ends_in_the_debrief(app_server, bro
                                       "nodes => nodes.filter(n => +n.dataset.points >= 5).length")
     assert drawn >= 3
     page.screenshot(path=screenshots / "classroom-debrief.png", full_page=True)
-    recorded.check()
+    recorded.check(log=screenshots / "classroom-game-requests.txt")
 
 
 def test_two_students_do_not_see_each_others_city_and_a_reload_keeps_the_game(
