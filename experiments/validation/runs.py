@@ -398,15 +398,16 @@ def run_all(tasks: list[Task], workers: int,
             done(task, observe(task))
     else:
         context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        try:
             futures = {pool.submit(observe, task): task for task in tasks}
-            try:
-                for future in concurrent.futures.as_completed(futures):
-                    done(futures[future], future.result())
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+            for future in concurrent.futures.as_completed(futures):
+                done(futures[future], future.result())
+        except BaseException:
+            # Interrupted or a run failed: drop what has not started, do not wait for the rest.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     observations: dict[str, list[Observation]] = {}
     for (config, replicate) in sorted(results):
         observations.setdefault(config, []).append(results[(config, replicate)])
