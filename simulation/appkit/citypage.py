@@ -145,12 +145,16 @@ def CityPage() -> None:
                         solara.Select(label="Preset", value=policy.preset_label(preset_name.value),
                                       values=[*PRESETS_BY_LABEL, "custom"], on_value=choose_preset,
                                       classes=["crimesim-preset"])
-                        try:
-                            spending = policy.planned_per_resident(values.value, base)
-                        except ValueError as exc:
-                            spending = float("nan")
-                            solara.Error(str(exc))
-                        panels.BudgetMeter(spending, budget_per_resident(base))
+                        # What appears and disappears sits inside one Div, so the levers keep
+                        # their place among its siblings: a lever panel that moved would be
+                        # rebuilt, closing the slider a user is dragging.
+                        with solara.Div():
+                            try:
+                                spending = policy.planned_per_resident(values.value, base)
+                            except ValueError as exc:
+                                spending = float("nan")
+                                solara.Error(str(exc))
+                            panels.BudgetMeter(spending, budget_per_resident(base))
                         panels.LeverControls(values, base, on_change=on_lever_change)
                     with solara.Column(style={"flex": "1 1 600px"}):
                         LiveView(city.value, tick, layer)

@@ -173,19 +173,25 @@ def GameView(game, values: solara.Reactive[dict], busy: bool, govern, revision: 
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
         if not is_finished(game):
             with solara.Column(style={"width": "380px"}):
-                try:
-                    plan = game.check(values.value)
-                    panels.BudgetMeter(plan.cost, plan.budget)
-                    problem, fits = plan.message, plan.within_budget
-                except ValueError as exc:  # the levers do not make a plan (the message says why)
-                    problem, fits = str(exc), False
-                if problem:
-                    solara.Warning(problem, classes=["crimesim-over-budget"])
+                # What appears and disappears (the budget warning, the year in progress) sits
+                # inside fixed Divs, so the levers keep their place among the column's
+                # children: a lever panel that moved would be rebuilt, closing the slider a
+                # student is dragging ("no comm channel" in the browser).
+                with solara.Div():
+                    try:
+                        plan = game.check(values.value)
+                        panels.BudgetMeter(plan.cost, plan.budget)
+                        problem, fits = plan.message, plan.within_budget
+                    except ValueError as exc:  # the levers do not make a plan (it says why)
+                        problem, fits = str(exc), False
+                    if problem:
+                        solara.Warning(problem, classes=["crimesim-over-budget"])
                 solara.Button(f"Govern year {years + 1}", color="primary", on_click=govern,
                               disabled=busy or not fits, classes=["crimesim-govern"])
-                if busy:
-                    solara.ProgressLinear(True)
-                    solara.Text("The city lives a year…")
+                with solara.Div():
+                    if busy:
+                        solara.ProgressLinear(True)
+                        solara.Text("The city lives a year…")
                 panels.LeverControls(values, game.params)
         with solara.Column(style={"flex": "1 1 600px"}):
             if history:
