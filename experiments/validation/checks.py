@@ -148,10 +148,9 @@ def top_victims_share(runs: RunSet) -> Measurement:
         year = o.victim_days // 365
         shares = []
         for y in range(o.days // 365):
+            # Only adults have counts here: the top 4% of adults are the top of this array.
             counts = np.bincount(o.victim_residents[adult & (year == y)], minlength=o.params.population.residents)
-            # Only adults have counts: the top 4% of adults are the top of this array.
-            top = int(np.ceil(0.04 * o.adults[y]))
-            shares.append(float(np.sort(counts)[::-1][:top].sum() / max(counts.sum(), 1)))
+            shares.append(measures.top_victims_share(counts, 0.04, people=int(o.adults[y])))
         values.append(float(np.mean(shares)) if shares else float("nan"))
         repeat.append(measures.period_mean(o.annual, "repeat_victimisation_share"))
         chance.append(measures.period_mean(o.annual, "repeat_victimisation_chance"))

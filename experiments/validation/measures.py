@@ -74,17 +74,20 @@ def annual_maps(days: np.ndarray, blocks: np.ndarray, cells: int, recorded_days:
 # -- S2: repeat victimisation --------------------------------------------------------------------
 
 
-def top_victims_share(victimisations: np.ndarray, top: float = 0.04) -> float:
-    """Share of victimisations suffered by the most victimised ``top`` of residents.
+def top_victims_share(victimisations: np.ndarray, top: float = 0.04, people: int | None = None) -> float:
+    """Share of victimisations suffered by the most victimised ``top`` of people.
 
-    With residents' victimisations in decreasing order v_(1) >= v_(2) >= ... and
+    With the victimisations of each person in decreasing order v_(1) >= v_(2) >= ... and
     k = ceil(top N): result = sum_{i <= k} v_(i) / sum v (Farrell & Pease 1993: ~4% suffer ~40%).
+    N is ``people``, or the length of ``victimisations`` (which may hold zeros for others: only
+    the top k entries count).
     """
     counts = np.sort(np.asarray(victimisations).ravel())[::-1]
     total = counts.sum()
     if total <= 0:
         return float("nan")
-    return float(counts[:int(np.ceil(top * len(counts)))].sum() / total)
+    population = len(counts) if people is None else people
+    return float(counts[:int(np.ceil(top * population))].sum() / total)
 
 
 def revictimisation_rate_ratio(days: np.ndarray, residents: np.ndarray, end_day: int,
