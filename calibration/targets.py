@@ -96,7 +96,9 @@ _FLOWS_PER_100K = (
     "victims_assisted_per_100k", "reparations_per_100k", "averted_by_assistance_per_100k",
     "gang_joined_per_100k", "retaliations_per_100k", "youth_offences_per_100k",
     "disputes_defused_per_100k", "security_abuse_per_100k", "stops_per_100k", "abuse_per_100k",
-    "bribes_per_100k",
+    "bribes_per_100k", "expected_homicide_rate", "arrivals_per_100k", "border_crossings_per_100k",
+    "extraditions_per_100k", "record_arrests_per_100k", "wanted_arrests_per_100k",
+    "wanted_identified_per_100k",
 )
 _STOCKS_PER_100K = (
     "backlog_per_100k", "prisoners_per_100k", "pretrial_per_100k", "juveniles_held_per_100k",
@@ -113,7 +115,7 @@ _SHARES = (
     "repeat_victimisation_chance", "clearance_rate", "corrupt_share", "survey_victimisation_rate",
     "true_victimisation_prevalence", "cohort_chronic_share", "cohort_offences_by_chronic",
     "cohort_offences_by_top_6pct", "mean_trust", "mean_fear", "punitive_support",
-    "private_security_demand", "programme_level",
+    "private_security_demand", "programme_level", "record_arrest_share", "record_clearance",
     *(f"rearrest_{k}y" for k in (1, 2, 3)), *(f"reimprisonment_{k}y" for k in (1, 2, 3)),
 )
 _QUANTITIES = {
@@ -123,6 +125,8 @@ _QUANTITIES = {
     "spending_per_resident": "US dollars per resident a year",
     "crime_cost_per_resident": "US dollars per resident a year",
     "social_cost_per_resident": "US dollars per resident a year",
+    "firearms_stock": "level (1 = the status quo's illegal firearms)",
+    "drug_revenue": "level (1 = the status quo's drug-market revenue)",
 }
 _SUMMARY_ONLY = {
     "share_crime_top5_blocks_whole_run", "share_blocks_half_crime_whole_run",
