@@ -100,8 +100,13 @@ class Court(mesa.Agent):
         self.credit = 0.0
         self.queue = {name: np.empty(0, dtype=bool if name in ("on_scene", "protected") else np.int64)
                       for name in self.FIELDS}
-        self.conviction = np.array([getattr(court.conviction, c) for c in CRIME_TYPES])
+        self.derive_tables(params)
+
+    def derive_tables(self, params: JusticeParams) -> None:
+        """Conviction chances, prison chances and sentence lengths by crime type (at creation,
+        and again when a running city changes its plan)."""
         sentencing = params.sentencing
+        self.conviction = np.array([getattr(params.court.conviction, c) for c in CRIME_TYPES])
         self.prison_probability = np.array([getattr(sentencing.prison, c) for c in CRIME_TYPES])
         self.sentence_days = np.array([getattr(sentencing.sentence_days, c) for c in CRIME_TYPES])
 

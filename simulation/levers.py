@@ -50,7 +50,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from simulation import governance, prevention
+from simulation.offending import crime_type_table
 from simulation.params import (
+    CRIME_TYPES,
     UNIT_STRATEGIES,
     ParameterError,
     Parameters,
@@ -59,7 +61,7 @@ from simulation.params import (
     leaf_fields,
     with_overrides,
 )
-from simulation.policing import PoliceUnit
+from simulation.policing import PoliceUnit, visit_guardianship, visits_per_day
 from simulation.population import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -477,13 +479,16 @@ def apply_plan(model: CityModel, plan: Parameters) -> None:
     current = government.plan_after_cuts()
     if plan == current:
         return
-    fixed = ("city", "population")
+    fixed = ("city", "population", "shocks")
+    timetable = ("first_election_year", "election_interval_years")
     if any(getattr(plan, part) != getattr(current, part) for part in fixed) or \
+            any(getattr(plan.governance, key) != getattr(current.governance, key) for key in timetable) or \
             plan.cooperation.metropolitan.municipalities != current.cooperation.metropolitan.municipalities:
         raise ParameterError(
-            "a running city keeps its blocks, its residents and its municipalities: the new plan "
-            "changes city.*, population.* or cooperation.metropolitan.municipalities; build a new "
-            "CityModel with that plan instead")
+            "a running city keeps its blocks, its residents, its municipalities and its "
+            "timetable of elections and shocks: the new plan changes city.*, population.*, "
+            "shocks.*, governance.first_election_year, governance.election_interval_years or "
+            "cooperation.metropolitan.municipalities; build a new CityModel with that plan instead")
     if plan.police != current.police or plan.cooperation.metropolitan != current.cooperation.metropolitan:
         _deploy_police(model, plan)
     if plan.prevention.municipality != current.prevention.municipality:
@@ -500,6 +505,16 @@ def apply_plan(model: CityModel, plan: Parameters) -> None:
     capacity = plan.justice.prison.capacity_per_100k
     if capacity != current.justice.prison.capacity_per_100k:
         model.prisons["adult"].places = max(int(round(capacity * (residents / 100_000))), 0)
+    juvenile = plan.justice.prison.juvenile_capacity_per_100k
+    if juvenile != current.justice.prison.juvenile_capacity_per_100k:
+        model.prisons["juvenile"].places = max(int(round(juvenile * (residents / 100_000))), 0)
+    # The tables the model and the court derive once from the plan, derived again.
+    model.visits_per_unit = visits_per_day(plan.police)
+    model.visit_guardianship = visit_guardianship(plan.police)
+    model.crime_types = crime_type_table(plan.offending)
+    model.report_base = np.array([getattr(plan.reporting.base, c) for c in CRIME_TYPES])
+    model.clearance = np.array([getattr(plan.police.clearance, c) for c in CRIME_TYPES])
+    model.court.derive_tables(plan.justice)
     model.private_security.params = model.params.private_security
     model.cooperation.set_levels(model.steps)  # interdiction's cut and the drug revenue at once
 

@@ -1168,6 +1168,7 @@ class CityModel(mesa.Model):
         rebirth(self.population, ids, self.params.population, day, self.rng)
         self.cooperation.settle(ids, day, self.rng)
         self.population.emigrants += len(ids)
+        self.population.immigrants += len(ids)
         self.indicators.add("arrivals", len(ids))
 
     def hand_over(self, day: int) -> None:
@@ -1179,6 +1180,7 @@ class CityModel(mesa.Model):
         self._reset_newborn(ids)
         rebirth(self.population, ids, self.params.population, day, self.rng)
         self.population.emigrants += len(ids)
+        self.population.births += len(ids)
         self.indicators.add("extraditions", len(ids))
         self.refresh_hazards()
 

@@ -77,6 +77,7 @@ class Population:
     births: int = 0
     deaths: int = 0
     emigrants: int = 0
+    immigrants: int = 0  # arrivals from outside in the places of those who left
 
     @property
     def size(self) -> int:

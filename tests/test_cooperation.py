@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from experiments.scenarios import load_scenario
-from simulation import cooperation, governance, levers, perception, run
+from simulation import cooperation, governance, indicators, levers, perception, run
 from simulation.model import CityModel
 from simulation.params import ParameterError, Parameters, with_overrides
 
@@ -351,3 +351,23 @@ def test_indicators_by_municipality_are_in_the_run_result_and_the_summary():
         model = CityModel(params, rng=1, days=10)
         levers.apply_plan(model, with_overrides(params, {"cooperation.metropolitan.municipalities": 2,
                                                          "cooperation.metropolitan.officers_per_100k": []}))
+
+
+def test_arrivals_and_hand_overs_keep_the_population_books_balanced():
+    """Every slot that empties is filled: a resident handed over abroad leaves (an emigrant) and
+    his place goes to a newborn (a birth); an arrival takes the place of a young man who leaves
+    (an immigrant for an emigrant). So births + immigrants = deaths + emigrants at every step,
+    the identity the validation suite's conservation check reads."""
+    from experiments.validation.runs import population_discrepancy
+
+    params = town(**{"cooperation.arrivals_per_100k": 3000, "cooperation.information_exchange": 1.0,
+                     "warmup_days": 0})
+    model = CityModel(params, rng=5, days=400)
+    for _ in range(400):
+        model.step()
+    population = model.population
+    handed_over = model.indicators.daily[:, indicators.COLUMN["extraditions"]].sum()
+    assert population.immigrants > 0 and population.deaths > 0
+    assert handed_over > 0, "no hand-over happened: the test would test nothing"
+    assert population.births + population.immigrants == population.deaths + population.emigrants
+    assert population_discrepancy(model, params.population.residents) == 0

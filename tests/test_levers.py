@@ -201,6 +201,30 @@ def test_a_changed_city_has_the_structures_of_a_city_built_with_its_plan():
             assert changed == built, (chain, [key for key in built if changed[key] != built[key]])
 
 
+def test_a_whole_plan_also_changes_the_tables_the_city_derived_from_its_first_plan():
+    """`apply_plan` carries more than levers: clearance, reporting, crime mix, patrol dwell,
+    conviction, prison and sentence tables and the juvenile centre follow the new plan, as in
+    a city built with it; a new timetable of elections or shocks is refused."""
+    base = city_20k()
+    changes = {"police.clearance.property": 0.9, "police.dwell_minutes": 30.0,
+               "reporting.base.robbery": 0.8, "offending.mix.robbery_commercial": 0.4,
+               "justice.court.conviction.assault": 0.9, "justice.sentencing.prison.property": 0.7,
+               "justice.sentencing.sentence_days.property": 999.0,
+               "justice.prison.juvenile_capacity_per_100k": 500.0}
+    model = step(CityModel(base, rng=1, days=60), 20)
+    levers.apply_plan(model, with_overrides(model.government.plan_after_cuts(), changes))
+    fresh = CityModel(with_overrides(base, changes), rng=1, days=60)
+    for table in ("visits_per_unit", "visit_guardianship", "crime_types", "report_base", "clearance"):
+        np.testing.assert_array_equal(getattr(model, table), getattr(fresh, table), err_msg=table)
+    for table in ("conviction", "prison_probability", "sentence_days"):
+        np.testing.assert_array_equal(getattr(model.court, table), getattr(fresh.court, table), err_msg=table)
+    assert model.prisons["juvenile"].places == fresh.prisons["juvenile"].places == 100
+    assert model.court.sentence_days[CRIME_TYPES.index("property")] == 999.0
+    for key, value in (("governance.election_interval_years", 2.0), ("shocks.disaster.start_year", 1.0)):
+        with pytest.raises(ParameterError, match="timetable of elections and shocks"):
+            levers.apply_plan(model, with_overrides(model.government.plan_after_cuts(), {key: value}))
+
+
 def test_no_change_leaves_the_run_identical_to_one_without_the_call():
     params = small_params()
     untouched = step(CityModel(params, rng=4, days=200), 230)

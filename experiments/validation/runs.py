@@ -329,18 +329,20 @@ def observe_city(params: Parameters, seed: int | np.random.SeedSequence, config:
 def population_discrepancy(model: CityModel, residents: int) -> int:
     """Residents and custody that do not add up now (0 when nothing is lost or made up):
 
-        |N - N0| + |births - deaths - emigrants| + |held - inmates|,
+        |N - N0| + |births + immigrants - deaths - emigrants| + |held - inmates|,
 
     N the residents and N0 those the city started with (the population is closed and of
-    constant size), births, deaths and emigrants counted since the start (every death or move
-    frees a slot that becomes a newborn), held the residents whose status is not free and
-    inmates the people in the prisons (everyone held is an inmate of exactly one prison).
+    constant size), births, arrivals from outside (immigrants), deaths and emigrants counted
+    since the start (every death or move frees a slot that becomes a newborn or an arrival),
+    held the residents whose status is not free and inmates the people in the prisons
+    (everyone held is an inmate of exactly one prison).
     """
     population = model.population
     held = int((population.status != Status.FREE).sum())
     inmates = sum(prison.population for prison in model.prisons.values())
     return (abs(population.size - residents)
-            + abs(int(population.births) - int(population.deaths) - int(population.emigrants))
+            + abs(int(population.births) + int(population.immigrants) - int(population.deaths)
+                  - int(population.emigrants))
             + abs(held - inmates))
 
 
