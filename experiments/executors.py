@@ -135,9 +135,8 @@ class DaskExecutor(Executor):
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
             self.name = f"dask scheduler {target}"
         else:
-            self._cluster, jobs = jobqueue_cluster(Path(target))
+            self._cluster, self.workers = jobqueue_cluster(Path(target))
             self._client = Client(self._cluster)
-            self.workers = jobs
             self.name = f"dask job-queue cluster ({Path(target).name})"
 
     @property
@@ -161,13 +160,15 @@ class DaskExecutor(Executor):
 
 
 def jobqueue_cluster(path: Path) -> tuple[Any, int]:
-    """A dask-jobqueue cluster from a TOML file; returns the cluster and its number of jobs.
+    """A dask-jobqueue cluster from a TOML file; returns the cluster and its worker processes
+    (jobs x processes per job).
 
     The file names the scheduler kind and passes everything else to its dask-jobqueue class::
 
         kind = "slurm"          # slurm, pbs, sge, lsf, htcondor, moab or oar
-        jobs = 10               # batch jobs to start (one worker each, by default)
+        jobs = 10               # batch jobs to start
         cores = 8
+        processes = 8           # worker processes per job (dask-jobqueue's default: ~sqrt(cores))
         memory = "16GB"
         walltime = "02:00:00"
         queue = "normal"
@@ -198,7 +199,10 @@ def jobqueue_cluster(path: Path) -> tuple[Any, int]:
     except TypeError as error:
         raise ExecutorError(f"{path}: {error}") from None
     cluster.scale(jobs=jobs)
-    return cluster, jobs
+    # Each job starts the cluster's worker processes per job (``processes``, or dask-jobqueue's
+    # default from ``cores``).
+    per_job = getattr(getattr(cluster, "_dummy_job", None), "worker_processes", 1)
+    return cluster, jobs * max(1, int(per_job))
 
 
 def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:

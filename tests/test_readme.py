@@ -509,8 +509,6 @@ def test_readme_job_queue_command_reads_slurm_toml_up_to_the_submission(here, mo
         assert directive in script, (directive, script)
 
 
-@pytest.mark.xfail(strict=True, reason="experiments/cli.py's fail() prints the message as rich "
-                   "markup, which swallows '[cluster]' (rich.markup.escape would keep it)")
 def test_readme_job_queue_error_names_the_extra_to_install(here):
     """Without dask-jobqueue the error names `pip install 'crimesim[cluster]'`, the README's."""
     if importlib.util.find_spec("dask_jobqueue") is not None:
