@@ -668,7 +668,7 @@ class CityModel(mesa.Model):
             risk = offending.with_visible_police(risk, seen, params.police.visibility_deterrence,
                                                  params.police.visibility_concavity)
             go = rng.random(len(candidates)) < offending.go_ahead_probability(
-                risk, params.offending.deterrence_exponent)
+                risk, offending.deterrence_exponent(params))
             attempting = candidates[free & go]
             log.add("attempts", int(free.sum()))
             log.add("deterred", int((free & ~go).sum()))
@@ -722,7 +722,7 @@ class CityModel(mesa.Model):
         municipality = self.cooperation.block_municipality
         sentinel = cooperation.sentinel_risk(self.police_presence, police.visibility_deterrence,
                                              police.visibility_concavity)
-        exponent = params.offending.deterrence_exponent * params.cooperation.metropolitan.border_displacement
+        exponent = offending.deterrence_exponent(params) * params.cooperation.metropolitan.border_displacement
 
         def across(cells: np.ndarray) -> np.ndarray:
             crosses = municipality[cells] != municipality[home_blocks][:, None]
@@ -740,7 +740,7 @@ class CityModel(mesa.Model):
         risk = offending.with_visible_police(risk, seen, police.visibility_deterrence,
                                              police.visibility_concavity)
         go = rng.random(len(offenders)) < offending.go_ahead_probability(
-            risk, params.offending.deterrence_exponent)
+            risk, offending.deterrence_exponent(params))
         log.add("attempts", len(offenders))
         log.add("deterred", int((~go).sum()))
         log.add("border_crossings", int((go & crosses).sum()))

@@ -35,7 +35,7 @@ from collections.abc import Callable
 import numpy as np
 
 from simulation.city import City
-from simulation.params import CRIME_TYPES, LAND_USES, OffendingParams
+from simulation.params import CRIME_TYPES, LAND_USES, OffendingParams, Parameters
 
 PROPERTY, ROBBERY, ASSAULT, HOMICIDE, DOMESTIC = range(len(CRIME_TYPES))
 VIOLENT = (ROBBERY, ASSAULT, HOMICIDE, DOMESTIC)
@@ -118,6 +118,21 @@ def with_visible_police(perceived_risk: np.ndarray, presence: np.ndarray, effect
 def go_ahead_probability(perceived_risk: np.ndarray, exponent: float) -> np.ndarray:
     """Deterrence: an offender goes ahead with probability (1 - r)^d."""
     return np.power(1.0 - perceived_risk, exponent)
+
+
+def deterrence_exponent(params: Parameters) -> float:
+    """The exponent of `go_ahead_probability`: d u(S)^w, where the expected cost of an offence
+    grows with the chance of arrest and, much less, with the sentence.
+
+    S is the sentencing severity lever, u(S) = (1 - exp(-k S)) / (1 - exp(-k)) the sentence as
+    an offender who discounts future prison time sees it, relative to the default (u(1) = 1, so
+    the exponent is d exactly at S = 1), k = ``offending.sentence_discounting`` and w =
+    ``offending.severity_weight``.
+    """
+    offending = params.offending
+    severity, k = params.justice.sentencing.severity, offending.sentence_discounting
+    seen = severity if k == 0 else np.expm1(-k * severity) / np.expm1(-k)
+    return float(offending.deterrence_exponent * seen ** offending.severity_weight)
 
 
 def choose_targets(

@@ -335,6 +335,25 @@ class OffendingParams(_Section):
                "crime; with it, ~19% more arrests per recorded crime lower true crime by ~4% "
                "(elasticity ~-0.2; crime4 within-county estimate -0.36, REFERENCE.md)",
         description="An offender goes ahead with probability (1 - perceived risk)^exponent")
+    severity_weight: float = param(
+        0.17, unit="exponent", ge=0, le=2,
+        source="assumption, small: severity deters far less than certainty (Nagin 2013); with "
+               "sentence_discounting, twice the sentences add about 0.3% to the exponent (a "
+               "deterrent elasticity near 0, crime4; Lee & McCrary 2017) and half the sentences "
+               "take about 2% from it",
+        description="How much the expected sentence weighs: an offender goes ahead with "
+                    "probability (1 - r)^(deterrence_exponent x u(S)^this), u the discounted "
+                    "sentence relative to the default (sentence_discounting), S "
+                    "justice.sentencing.severity; 0: sentences deter no one")
+    sentence_discounting: float = param(
+        4.0, unit="discount rate x years", ge=0, le=50,
+        source="assumption: offenders discount future prison time steeply (Polinsky & Shavell "
+               "1999; Lee & McCrary 2017: no response to sentences 2.3 times longer at 18, "
+               "consistent only with very high discount rates), about 4 a year, times a typical "
+               "first sentence of about a year",
+        description="k in u(S) = (1 - exp(-k S)) / (1 - exp(-k)), the discounted length of a "
+                    "sentence S times the default: longer sentences add almost nothing, shorter "
+                    "ones take away more; 0: no discounting, u(S) = S")
     initial_perceived_risk: float = param(0.1, unit="probability", ge=0, le=1,
                                           source="assumption",
                                           description="Perceived risk of arrest before any experience")
