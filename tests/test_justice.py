@@ -388,7 +388,8 @@ def test_certainty_of_arrest_deters_more_than_an_equal_cost_rise_in_severity(pol
     assert certain["spending_total"] < 1.02 * severe["spending_total"]  # the same money
     assert certain["true_crime_rate"] < 0.92 * base["true_crime_rate"]
     assert certain["true_crime_rate"] < 0.97 * severe["true_crime_rate"]
-    # Severity deters no one: what it averts is incapacitation, bought with many more prisoners.
+    # Severity deters little (offenders discount future prison time, offending.sentence_discounting):
+    # most of what it averts is incapacitation, bought with many more prisoners.
     assert severe["true_crime_rate"] > 0.9 * base["true_crime_rate"]
     assert severe["prisoners_per_100k"] > 1.3 * base["prisoners_per_100k"]
     # Diminishing returns to police (Chalfin & McCrary 2018): the response of crime to officers
