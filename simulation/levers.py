@@ -50,9 +50,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from simulation import governance, prevention
-from simulation.offending import crime_type_table
 from simulation.params import (
-    CRIME_TYPES,
     UNIT_STRATEGIES,
     ParameterError,
     Parameters,
@@ -61,7 +59,7 @@ from simulation.params import (
     leaf_fields,
     with_overrides,
 )
-from simulation.policing import PoliceUnit, visit_guardianship, visits_per_day
+from simulation.policing import PoliceUnit
 from simulation.population import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
@@ -508,12 +506,8 @@ def apply_plan(model: CityModel, plan: Parameters) -> None:
     juvenile = plan.justice.prison.juvenile_capacity_per_100k
     if juvenile != current.justice.prison.juvenile_capacity_per_100k:
         model.prisons["juvenile"].places = max(int(round(juvenile * (residents / 100_000))), 0)
-    # The tables the model and the court derive once from the plan, derived again.
-    model.visits_per_unit = visits_per_day(plan.police)
-    model.visit_guardianship = visit_guardianship(plan.police)
-    model.crime_types = crime_type_table(plan.offending)
-    model.report_base = np.array([getattr(plan.reporting.base, c) for c in CRIME_TYPES])
-    model.clearance = np.array([getattr(plan.police.clearance, c) for c in CRIME_TYPES])
+    # The tables the model and the court derive from the plan, derived again.
+    model.derive_tables(plan)
     model.court.derive_tables(plan.justice)
     model.private_security.params = model.params.private_security
     model.cooperation.set_levels(model.steps)  # interdiction's cut and the drug revenue at once

@@ -108,8 +108,7 @@ class CityModel(mesa.Model):
         self.neighbourhood_residents = np.diff(self.population.neighbourhood_start)
         # Transnational flows and the municipalities of a metropolitan area (one by default).
         self.cooperation = cooperation.Cooperation(self)
-        self.visits_per_unit = visits_per_day(params.police)
-        self.visit_guardianship = visit_guardianship(params.police)
+        self.derive_tables(params)
         self._create_police()
         # Legitimacy and integrity: each neighbourhood's shared trust shock, corruption.
         self.trust_shock = np.zeros(self.city.neighbourhoods)
@@ -132,9 +131,6 @@ class CityModel(mesa.Model):
         # The survey draws its sample from its own stream, so that interviewing more or fewer
         # residents changes nothing else in the run (and keeps common random numbers intact).
         self.survey_rng = side_stream(self.rng, SURVEY_STREAM)
-        self.crime_types = offending.crime_type_table(params.offending)
-        self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
-        self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
         self._create_justice()
         self._create_prevention()
         self.private_security = security.PrivateSecurity(self, params.private_security)
@@ -245,6 +241,16 @@ class CityModel(mesa.Model):
         detectives = (police.detectives_per_100k * self.params.population.residents / 100_000
                       * police.cases_per_detective / DAYS_PER_YEAR)
         return calls, detectives
+
+    def derive_tables(self, params: Parameters) -> None:
+        """Tables derived from the plan: a unit's visits a day and a visit's guardianship, the
+        crime-type mix by land use, base reporting and clearance by crime type (at creation,
+        and again when a running city changes its plan, `levers.apply_plan`)."""
+        self.visits_per_unit = visits_per_day(params.police)
+        self.visit_guardianship = visit_guardianship(params.police)
+        self.crime_types = offending.crime_type_table(params.offending)
+        self.report_base = np.array([getattr(params.reporting.base, c) for c in CRIME_TYPES])
+        self.clearance = np.array([getattr(params.police.clearance, c) for c in CRIME_TYPES])
 
     def _create_justice(self) -> None:
         """The court, the adult prison and the juvenile centre (Mesa agents), and the pools of
