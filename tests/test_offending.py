@@ -11,10 +11,11 @@ from simulation.offending import (
     learn_perceived_risk,
     update_attractiveness,
     crime_type_table,
+    deterrence_exponent,
     HOMICIDE, PROPERTY,
 )
 from simulation.city import build_city
-from simulation.params import CityParams, OffendingParams
+from simulation.params import CityParams, OffendingParams, Parameters, with_overrides
 
 
 @pytest.mark.parametrize("periodic", [True, False])
@@ -107,3 +108,21 @@ def test_perceived_risk_moves_toward_outcomes_of_self_and_peers():
     assert risk[3] == pytest.approx(0.2 - 0.5 * 0.2)
     assert risk[4] == pytest.approx(0.2 - 0.25 * 0.2)
     assert np.all((risk >= 0) & (risk <= 1))
+
+
+def test_sentences_weigh_in_the_decision_discounted_and_not_at_all_at_the_defaults():
+    """d u(S)^w: exactly d at the default sentences; longer sentences add almost nothing,
+    shorter ones take away more (offenders discount future prison time); w = 0 or S = 1 leave
+    the decision as it was."""
+
+    def exponent(severity, **more):
+        return deterrence_exponent(with_overrides(Parameters(), {"justice.sentencing.severity": severity, **more}))
+
+    d = Parameters().offending.deterrence_exponent
+    assert exponent(1.0) == d
+    assert exponent(2.0, **{"offending.severity_weight": 0.0}) == d
+    gain, loss = exponent(2.0) / d - 1, 1 - exponent(0.5) / d
+    assert 0 < gain < 0.005 and 0.015 < loss < 0.03  # 0.3% and 2.1% at the defaults
+    assert exponent(0.5) < exponent(1.5) < exponent(1.8) < exponent(2.0) < exponent(10.0)
+    undiscounted = exponent(2.0, **{"offending.sentence_discounting": 0.0}) / d - 1
+    assert undiscounted == pytest.approx(2.0 ** 0.17 - 1)
